@@ -1,0 +1,8 @@
+#pragma once
+/// \file One include for users: the expression DSL, autodiff, layers, optimizers, schedules, data.
+#include <ctgrad/tensor.hpp>
+#include <ctgrad/expr/functions.hpp>
+#include <ctgrad/expr/matmul.hpp>
+#include <ctgrad/expr/reduce.hpp>
+#include <ctgrad/autodiff/backward.hpp>
+#include <ctgrad/autodiff/gradcheck.hpp>

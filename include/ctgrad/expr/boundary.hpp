@@ -1,0 +1,72 @@
+#pragma once
+/// \file Base of the boundary ops (matmul, reductions, convolution, pooling, losses): nodes that
+/// materialise their result in a scratch buffer instead of fusing into their consumer, and act as
+/// an ordinary tensor operand of the elementwise region around them.
+#include <ctgrad/expr/leaf.hpp>
+
+namespace ctgrad {
+
+/// D implements prepare() (forward: prepare operands, then set_shape() and fill out_) and
+/// backward_kernel(const T* g) (g: d loss / d output, contiguous, of shape()).
+template <class D, class T, std::size_t N, bool NeedsGrad>
+class Boundary : public expr_tag {
+public:
+    using value_type = T;
+    static constexpr std::size_t rank = N;
+    static constexpr bool needs_grad = NeedsGrad;
+    static constexpr std::size_t num_cursors = 1;
+    static constexpr bool is_boundary = true;
+
+    const Shape<N>& shape() const { return shape_; }
+    /// The result (valid after prepare()).
+    const T* data() const { return out_.data(); }
+
+    void collect(Cursor<T>**& it) {
+        cur_.bind(out_.data(), shape_);
+        cur_.grad = nullptr;
+        if constexpr (NeedsGrad) {
+            grad_.resize(out_.size());
+            cur_.grad = grad_.data();
+            cur_.owned_grad = true;
+        }
+        *it++ = &cur_;
+    }
+    template <class V>
+    CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {cur_.template load<V>(j)}; }
+    template <class V, class Tp>
+    CTGRAD_INLINE void bwd(const Tp&, const V& g, std::size_t j) {
+        if constexpr (NeedsGrad) cur_.accumulate(j, g);
+    }
+    template <class F>
+    void for_each_boundary(F&& f) { f(static_cast<D&>(*this)); }
+    const T* materialize(Scratch<T>&) { return out_.data(); }
+    T* grad_target() { return nullptr; }
+
+    /// Continues the reverse pass from the adjoint gathered in grad_ by the enclosing region.
+    void backward_from_own_grad() { static_cast<D&>(*this).backward_kernel(grad_.data()); }
+    /// Continues the reverse pass from an upstream gradient that broadcasts to shape().
+    template <class Up>
+    void backward(Up& up) {
+        if constexpr (NeedsGrad) {
+            if (const T* g = up.exact(shape_)) {
+                static_cast<D&>(*this).backward_kernel(g);
+                return;
+            }
+            grad_.resize(out_.size());
+            region_assign(up, shape_, grad_.data());
+            static_cast<D&>(*this).backward_kernel(grad_.data());
+        }
+    }
+
+protected:
+    void set_shape(const Shape<N>& s) {
+        shape_ = s;
+        out_.resize(shape_size(s));
+    }
+    Shape<N> shape_{};
+    Scratch<T> out_;
+    Scratch<T> grad_;
+    Cursor<T> cur_;
+};
+
+}  // namespace ctgrad

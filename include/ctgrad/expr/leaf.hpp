@@ -1,0 +1,166 @@
+#pragma once
+/// \file Leaves of the graph: trainable parameters, constants, numbers, and the upstream
+/// gradients fed into a reverse pass.
+#include <ctgrad/expr/region.hpp>
+#include <ctgrad/expr/scratch.hpp>
+#include <ctgrad/tensor.hpp>
+
+namespace ctgrad {
+
+namespace detail {
+/// Operations shared by the leaves backed by a contiguous tensor.
+template <class Derived, class T, std::size_t N>
+struct TensorLeafBase : expr_tag {
+    using value_type = T;
+    static constexpr std::size_t rank = N;
+    static constexpr std::size_t num_cursors = 1;
+    static constexpr bool is_boundary = false;
+
+    template <class V>
+    CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {cur_.template load<V>(j)}; }
+    template <class F>
+    void for_each_boundary(F&&) {}
+    const T* materialize(Scratch<T>&) { return self().tensor().data(); }
+    Shape<N> shape() const { return self().tensor().shape(); }
+
+protected:
+    const Derived& self() const { return static_cast<const Derived&>(*this); }
+    Cursor<T> cur_;
+};
+}  // namespace detail
+
+/// A Param in an expression: its gradient receives adjoints. Refers to the Param by address.
+template <class T, std::size_t N>
+class ParamLeaf : public detail::TensorLeafBase<ParamLeaf<T, N>, T, N> {
+public:
+    static constexpr bool needs_grad = true;
+    explicit ParamLeaf(Param<T, N>& p) : p_(&p) {}
+
+    const Tensor<T, N>& tensor() const { return p_->value(); }
+    void prepare() {
+        if (p_->grad().shape() != p_->value().shape()) p_->zero_grad();
+    }
+    void collect(Cursor<T>**& it) {
+        this->cur_.bind(p_->value().data(), p_->value().shape());
+        this->cur_.grad = p_->grad().data();
+        this->cur_.owned_grad = false;
+        *it++ = &this->cur_;
+    }
+    template <class V, class Tp>
+    CTGRAD_INLINE void bwd(const Tp&, const V& g, std::size_t j) { this->cur_.accumulate(j, g); }
+    /// Where a full-shape gradient may be added directly (matmul writes dW here with beta = 1).
+    T* grad_target() { return p_->grad().data(); }
+    template <class Up>
+    void backward(Up& up) { region_backward(*this, up); }
+    Param<T, N>& param() const { return *p_; }
+
+private:
+    Param<T, N>* p_;
+};
+
+/// A tensor that is not differentiated: by reference when built from an lvalue, by value
+/// (moved in) from an rvalue, so an expression never refers to a destroyed temporary.
+template <class T, std::size_t N, bool Owned>
+class ConstLeaf : public detail::TensorLeafBase<ConstLeaf<T, N, Owned>, T, N> {
+public:
+    static constexpr bool needs_grad = false;
+    explicit ConstLeaf(const Tensor<T, N>& t) requires(!Owned) : t_(&t) {}
+    explicit ConstLeaf(Tensor<T, N>&& t) requires(Owned) : t_(std::move(t)) {}
+
+    const Tensor<T, N>& tensor() const {
+        if constexpr (Owned) return t_; else return *t_;
+    }
+    void prepare() {}
+    void collect(Cursor<T>**& it) {
+        this->cur_.bind(tensor().data(), tensor().shape());
+        this->cur_.grad = nullptr;
+        *it++ = &this->cur_;
+    }
+    template <class V, class Tp>
+    void bwd(const Tp&, const V&, std::size_t) {}
+    T* grad_target() { return nullptr; }
+    template <class Up>
+    void backward(Up&) {}
+
+private:
+    std::conditional_t<Owned, Tensor<T, N>, const Tensor<T, N>*> t_;
+};
+
+/// A number in an expression (rank 0, broadcast everywhere).
+template <class T>
+class ScalarLeaf : public expr_tag {
+public:
+    using value_type = T;
+    static constexpr std::size_t rank = 0;
+    static constexpr std::size_t num_cursors = 0;
+    static constexpr bool needs_grad = false;
+    static constexpr bool is_boundary = false;
+    explicit ScalarLeaf(T v) : v_(v) {}
+
+    void prepare() {}
+    Shape<0> shape() const { return {}; }
+    void collect(Cursor<T>**&) {}
+    template <class V>
+    CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(v_)}; }
+    template <class V, class Tp>
+    void bwd(const Tp&, const V&, std::size_t) {}
+    template <class F>
+    void for_each_boundary(F&&) {}
+    const T* materialize(Scratch<T>&) { return &v_; }
+    T* grad_target() { return nullptr; }
+    template <class Up>
+    void backward(Up&) {}
+    T value() const { return v_; }
+
+private:
+    T v_;
+};
+
+/// Upstream gradient of a reverse pass: `scale * data`, with a shape that broadcasts to the
+/// shape of the node receiving it (a 1 where a reduction removed an axis).
+template <class T, std::size_t N>
+class GradView {
+public:
+    using value_type = T;
+    static constexpr std::size_t rank = N;
+    static constexpr std::size_t num_cursors = 1;
+    GradView(const T* data, const Shape<N>& shape, T scale = T(1)) : shape_(shape), scale_(scale) {
+        cur_.bind(data, shape);
+    }
+    void collect(Cursor<T>**& it) { *it++ = &cur_; }
+    template <class V>
+    CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {V(scale_) * cur_.template load<V>(j)}; }
+    /// The data, when it already is a contiguous gradient of exactly `shape` (no copy needed).
+    template <std::size_t M>
+    const T* exact(const Shape<M>& shape) const {
+        if constexpr (M != N) return nullptr;
+        else return shape == shape_ && scale_ == T(1) ? cur_.data : nullptr;
+    }
+    const Shape<N>& shape() const { return shape_; }
+
+private:
+    Shape<N> shape_;
+    T scale_;
+    Cursor<T> cur_;
+};
+
+/// Upstream gradient that is one number broadcast everywhere (d loss / d loss = 1, or a mean's 1/n).
+template <class T>
+class ScalarGrad {
+public:
+    using value_type = T;
+    static constexpr std::size_t rank = 0;
+    static constexpr std::size_t num_cursors = 0;
+    explicit ScalarGrad(T g) : g_(g) {}
+    void collect(Cursor<T>**&) {}
+    template <class V>
+    CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(g_)}; }
+    template <std::size_t N>
+    const T* exact(const Shape<N>&) const { return nullptr; }
+    Shape<0> shape() const { return {}; }
+
+private:
+    T g_;
+};
+
+}  // namespace ctgrad

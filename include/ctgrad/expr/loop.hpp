@@ -1,0 +1,145 @@
+#pragma once
+/// \file The fused loop: one pass over a broadcast iteration space, reading and writing every
+/// tensor operand of an elementwise region through a Cursor.
+///
+/// Adjacent dimensions are merged whenever every operand is contiguous (or broadcast) across
+/// them, so the common same-shape case becomes a single flat SIMD loop, and a row-vector bias
+/// becomes rows of contiguous loads. After merging, each operand's innermost stride is 0 or 1.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstring>
+
+#include <xsimd/xsimd.hpp>
+
+#include <ctgrad/expr/node.hpp>
+
+namespace ctgrad {
+
+/// A tensor operand of a fused loop: its storage, its own shape, and its position in the loop.
+template <class T>
+struct Cursor {
+    const T* data = nullptr;
+    T* grad = nullptr;           ///< gradient storage receiving adjoints (backward passes)
+    std::size_t rank = 0;
+    std::array<std::size_t, kMaxRank> shape{};
+    bool owned_grad = false;     ///< grad is a node's scratch: overwrite when unbroadcast, else zero first
+
+    // Set by run_loop.
+    const T* row = nullptr;
+    T* grow = nullptr;
+    bool contiguous = false;     ///< innermost stride 1 (else 0: the value repeats along the row)
+    bool overwrite = false;      ///< first write of an unbroadcast owned gradient
+
+    template <class S>
+    void bind(const T* d, const S& s) {
+        data = d;
+        rank = s.size();
+        std::copy(s.begin(), s.end(), shape.begin());
+    }
+    std::size_t size() const {
+        std::size_t n = 1;
+        for (std::size_t i = 0; i < rank; ++i) n *= shape[i];
+        return n;
+    }
+
+    template <class V>
+    CTGRAD_INLINE V load(std::size_t j) const {
+        if constexpr (vm::is_scalar_v<V>) return row[contiguous ? j : 0];
+        else return contiguous ? V::load_unaligned(row + j) : V(row[0]);
+    }
+    template <class V>
+    CTGRAD_INLINE void accumulate(std::size_t j, const V& g) {
+        if constexpr (vm::is_scalar_v<V>) {
+            if (!contiguous) *grow += g;
+            else if (overwrite) grow[j] = g;
+            else grow[j] += g;
+        } else {
+            if (!contiguous) *grow += vm::hsum(g);
+            else if (overwrite) g.store_unaligned(grow + j);
+            else (V::load_unaligned(grow + j) + g).store_unaligned(grow + j);
+        }
+    }
+};
+
+/// Calls step.template operator()<V>(j) over a row of n elements: SIMD batches, then a scalar tail.
+template <class T, class Step>
+CTGRAD_INLINE void simd_row(std::size_t n, Step&& step) {
+    using B = xsimd::batch<T>;
+    constexpr std::size_t W = B::size;
+    std::size_t j = 0;
+    for (; j + W <= n; j += W) step.template operator()<B>(j);
+    for (; j < n; ++j) step.template operator()<T>(j);
+}
+
+/// Iterates the broadcast space `shape` for the cursors `cs`, calling row_fn(n) once per
+/// innermost row with every cursor's row pointers set. With `gradients`, owned gradient
+/// buffers are prepared (zeroed when broadcast, overwritten otherwise).
+template <class T, std::size_t K, std::size_t N, class RowFn>
+void run_loop(const Shape<N>& shape, const std::array<Cursor<T>*, K>& cs, bool gradients, RowFn&& row_fn) {
+    static_assert(N <= kMaxRank, "ctgrad: fused loops support tensors of rank <= 8");
+    for (auto d : shape)
+        if (d == 0) return;
+
+    std::size_t nd = 0;
+    std::array<std::size_t, kMaxRank> dims{};
+    std::array<std::array<std::ptrdiff_t, kMaxRank>, (K ? K : 1)> st{};
+    for (std::size_t d = 0; d < N; ++d) {
+        if (shape[d] == 1) continue;
+        std::array<std::ptrdiff_t, (K ? K : 1)> s{};
+        for (std::size_t c = 0; c < K; ++c) {
+            const Cursor<T>& cur = *cs[c];
+            const std::ptrdiff_t cd = std::ptrdiff_t(d) - std::ptrdiff_t(N - cur.rank);
+            if (cd < 0 || cur.shape[cd] == 1) { s[c] = 0; continue; }
+            std::ptrdiff_t nat = 1;
+            for (std::size_t i = std::size_t(cd) + 1; i < cur.rank; ++i) nat *= std::ptrdiff_t(cur.shape[i]);
+            s[c] = nat;
+        }
+        bool merge = nd > 0;
+        for (std::size_t c = 0; merge && c < K; ++c)
+            merge = st[c][nd - 1] == s[c] * std::ptrdiff_t(shape[d]);
+        if (merge) {
+            dims[nd - 1] *= shape[d];
+            for (std::size_t c = 0; c < K; ++c) st[c][nd - 1] = s[c];
+        } else {
+            dims[nd] = shape[d];
+            for (std::size_t c = 0; c < K; ++c) st[c][nd] = s[c];
+            ++nd;
+        }
+    }
+    if (nd == 0) { dims[0] = 1; nd = 1; }
+
+    std::size_t total = 1;
+    for (std::size_t i = 0; i < nd; ++i) total *= dims[i];
+    for (std::size_t c = 0; c < K; ++c) {
+        Cursor<T>& cur = *cs[c];
+        cur.contiguous = st[c][nd - 1] == 1;
+        cur.overwrite = false;
+        if (gradients && cur.grad && cur.owned_grad) {
+            const std::size_t n = cur.size();
+            // Unbroadcast along a contiguous row: every element is written exactly once.
+            cur.overwrite = n == total && cur.contiguous;
+            if (!cur.overwrite) std::memset(cur.grad, 0, n * sizeof(T));
+        }
+    }
+
+    const std::size_t inner = dims[nd - 1];
+    const std::size_t outer = total / inner;
+    std::array<std::size_t, kMaxRank> idx{};
+    std::array<std::ptrdiff_t, (K ? K : 1)> off{};
+    for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t c = 0; c < K; ++c) {
+            cs[c]->row = cs[c]->data ? cs[c]->data + off[c] : nullptr;
+            cs[c]->grow = cs[c]->grad ? cs[c]->grad + off[c] : nullptr;
+        }
+        row_fn(inner);
+        for (std::ptrdiff_t d = std::ptrdiff_t(nd) - 2; d >= 0; --d) {
+            for (std::size_t c = 0; c < K; ++c) off[c] += st[c][d];
+            if (++idx[d] < dims[d]) break;
+            for (std::size_t c = 0; c < K; ++c) off[c] -= st[c][d] * std::ptrdiff_t(dims[d]);
+            idx[d] = 0;
+        }
+    }
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,107 @@
+#pragma once
+/// \file Fused evaluation of an elementwise region: forward into a buffer, forward into a
+/// reduction, and the fused reverse pass that recomputes the region per element in registers
+/// and pushes every operand's adjoint in the same loop.
+///
+/// A region root R provides (see leaf.hpp / elementwise.hpp):
+///   value_type, rank, needs_grad, num_cursors, shape(), collect(Cursor**&),
+///   fwd<V>(j) -> tape with .v, bwd<V>(tape, adjoint, j), for_each_boundary(f).
+#include <array>
+#include <cstddef>
+
+#include <ctgrad/expr/loop.hpp>
+
+namespace ctgrad {
+
+namespace detail {
+template <class... R>
+auto gather_cursors(R&... roots) {
+    using T = typename std::common_type_t<typename R::value_type...>;
+    std::array<Cursor<T>*, (R::num_cursors + ... + 0)> cs{};
+    Cursor<T>** it = cs.data();
+    (roots.collect(it), ...);
+    return cs;
+}
+/// Cursors of a forward pass, plus a sink: operands' gradient storage is not touched.
+template <class R>
+auto forward_cursors(R& root, Cursor<typename R::value_type>& sink) {
+    auto roots = gather_cursors(root);
+    std::array<Cursor<typename R::value_type>*, roots.size() + 1> cs{};
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+        roots[i]->grad = nullptr;
+        cs[i] = roots[i];
+    }
+    cs.back() = &sink;
+    sink.owned_grad = true;
+    return cs;
+}
+}  // namespace detail
+
+/// out[i] = root[i] over `shape` (root broadcast to it); out is contiguous row-major.
+template <class R, std::size_t N>
+void region_assign(R& root, const Shape<N>& shape, typename R::value_type* out) {
+    using T = typename R::value_type;
+    Cursor<T> sink;
+    sink.bind(nullptr, shape);
+    sink.grad = out;
+    auto cs = detail::forward_cursors(root, sink);  // the sink is overwritten, never read
+    run_loop(shape, cs, true, [&](std::size_t n) {
+        T* o = sink.grow;
+        simd_row<T>(n, [&]<class V>(std::size_t j) {
+            const V v = root.template fwd<V>(j).v;
+            if constexpr (vm::is_scalar_v<V>) o[j] = v; else v.store_unaligned(o + j);
+        });
+    });
+}
+
+/// sink += scale * root, where the sink cursor's shape broadcasts to root's shape: this is the
+/// fused reduction (sum over the sink's broadcast axes) and needs no temporary for the region.
+/// The sink is zeroed first unless it has root's full shape.
+template <class R>
+void region_reduce(R& root, Cursor<typename R::value_type>& sink, typename R::value_type scale) {
+    using T = typename R::value_type;
+    using B = xsimd::batch<T>;
+    constexpr std::size_t W = B::size;
+    auto cs = detail::forward_cursors(root, sink);
+    run_loop(root.shape(), cs, true, [&](std::size_t n) {
+        if (sink.contiguous) {
+            simd_row<T>(n, [&]<class V>(std::size_t j) { sink.accumulate(j, V(scale) * root.template fwd<V>(j).v); });
+            return;
+        }
+        // The whole row folds into one output element: partial sums in a register, blocked so that
+        // float accuracy does not degrade with the row length.
+        double total = 0;
+        std::size_t j = 0;
+        while (j + W <= n) {
+            B acc(T(0));
+            const std::size_t end = std::min(n - (n - j) % W, j + 1024);
+            for (; j < end; j += W) acc += root.template fwd<B>(j).v;
+            total += double(xsimd::hadd(acc));
+        }
+        for (; j < n; ++j) total += double(root.template fwd<T>(j).v);
+        if (sink.overwrite) *sink.grow = T(total) * scale;
+        else *sink.grow += T(total) * scale;
+    });
+}
+
+/// Reverse pass of a region: for each element, recompute the region (the tape) and propagate the
+/// adjoint given by `up` to every operand; then let boundary operands continue their own
+/// backward pass from the adjoints they received.
+template <class R, class Up>
+void region_backward(R& root, Up& up) {
+    if constexpr (R::needs_grad) {
+        using T = typename R::value_type;
+        auto cs = detail::gather_cursors(root, up);
+        run_loop(root.shape(), cs, true, [&](std::size_t n) {
+            simd_row<T>(n, [&]<class V>(std::size_t j) {
+                const auto tape = root.template fwd<V>(j);
+                root.template bwd<V>(tape, up.template fwd<V>(j).v, j);
+            });
+        });
+        root.for_each_boundary([](auto& b) {
+            if constexpr (std::remove_reference_t<decltype(b)>::needs_grad) b.backward_from_own_grad();
+        });
+    }
+}
+
+}  // namespace ctgrad

@@ -1,0 +1,107 @@
+#pragma once
+/// \file Caching pool for the intermediate buffers of expression nodes.
+///
+/// Boundary nodes (matmul, reductions, convolutions, ...) need buffers for their results and
+/// gradients. A training loop builds the same graph every step, so the same sizes are requested
+/// in the same order: a per-thread free list by power-of-two size class turns every request after
+/// the first step into a pop, and a steady-state training step performs no heap allocation.
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace ctgrad {
+
+namespace detail {
+class ScratchPool {
+public:
+    static constexpr std::size_t kAlign = 64;
+    static ScratchPool& local() {
+        thread_local ScratchPool pool;
+        return pool;
+    }
+    static std::size_t size_class(std::size_t bytes) {
+        std::size_t c = 6;  // 64 bytes minimum
+        while ((std::size_t{1} << c) < bytes) ++c;
+        return c;
+    }
+    void* acquire(std::size_t cls) {
+        auto& list = free_[cls];
+        if (!list.empty()) {
+            void* p = list.back();
+            list.pop_back();
+            return p;
+        }
+        void* p = ::operator new(std::size_t{1} << cls, std::align_val_t{kAlign});
+        // Reserve room for the block's return now, so that release() never allocates.
+        list.reserve(++outstanding_[cls]);
+        return p;
+    }
+    void release(void* p, std::size_t cls) noexcept { free_[cls].push_back(p); }
+    /// Returns every cached block to the system (blocks in use are unaffected).
+    void trim() noexcept {
+        for (auto& list : free_) {
+            for (void* p : list) ::operator delete(p, std::align_val_t{kAlign});
+            list.clear();
+        }
+    }
+    ~ScratchPool() { trim(); }
+
+private:
+    std::vector<void*> free_[64];
+    std::size_t outstanding_[64] = {};
+};
+}  // namespace detail
+
+/// Frees the memory cached by this thread's scratch pool.
+inline void release_scratch_memory() { detail::ScratchPool::local().trim(); }
+
+/// A buffer of n T's from the calling thread's scratch pool, returned to it on destruction.
+/// Copying copies the contents into a new buffer.
+template <class T>
+class Scratch {
+public:
+    Scratch() = default;
+    explicit Scratch(std::size_t n) { resize(n); }
+    Scratch(const Scratch& o) : Scratch(o.n_) {
+        for (std::size_t i = 0; i < n_; ++i) p_[i] = o.p_[i];
+    }
+    Scratch(Scratch&& o) noexcept
+        : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), cls_(o.cls_) {}
+    Scratch& operator=(Scratch o) noexcept {
+        std::swap(p_, o.p_);
+        std::swap(n_, o.n_);
+        std::swap(cls_, o.cls_);
+        return *this;
+    }
+    ~Scratch() { free(); }
+
+    /// Makes room for n elements; contents are unspecified after a change of size class.
+    void resize(std::size_t n) {
+        const std::size_t cls = detail::ScratchPool::size_class(n * sizeof(T));
+        if (p_ && cls == cls_) {
+            n_ = n;
+            return;
+        }
+        free();
+        p_ = static_cast<T*>(detail::ScratchPool::local().acquire(cls));
+        cls_ = cls;
+        n_ = n;
+    }
+    T* data() noexcept { return p_; }
+    const T* data() const noexcept { return p_; }
+    std::size_t size() const noexcept { return n_; }
+
+private:
+    void free() noexcept {
+        if (p_) detail::ScratchPool::local().release(p_, cls_);
+        p_ = nullptr;
+        n_ = 0;
+    }
+    T* p_ = nullptr;
+    std::size_t n_ = 0;
+    std::size_t cls_ = 0;
+};
+
+}  // namespace ctgrad
