@@ -1,0 +1,22 @@
+#pragma once
+/// \file Reader for whitespace/tab separated numeric tables (the airfoil data set).
+#include <filesystem>
+
+#include <ctgrad/data/error.hpp>
+#include <ctgrad/tensor.hpp>
+
+namespace ctgrad::data {
+
+/// Reads a table of numbers: one row per line, fields separated by spaces and/or tabs, LF or CRLF line
+/// ends, no header. Blank lines are accepted only at the end of the file. Values are parsed as double
+/// (like numpy's genfromtxt) and then converted to T. Throws DataError naming the file, line and field
+/// (with its 1-based character column) for a field that is not a finite number, a row whose field count
+/// differs from the first row's, a blank line inside the data, or a file with no rows.
+/// Instantiated for T = double (the default) and T = float.
+template <class T = double>
+Tensor<T, 2> read_table(const std::filesystem::path& path);
+
+extern template Tensor<double, 2> read_table<double>(const std::filesystem::path&);
+extern template Tensor<float, 2> read_table<float>(const std::filesystem::path&);
+
+}  // namespace ctgrad::data
