@@ -1,6 +1,7 @@
 #pragma once
 /// \file eval() and backward(): the two ways to run a graph.
 #include <ctgrad/expr/functions.hpp>
+#include <ctgrad/expr/reduce.hpp>
 
 namespace ctgrad {
 
@@ -24,6 +25,25 @@ auto eval(E&& e) {
     return out;
 }
 
+/// Evaluates an expression into `out`, resizing it only if its shape differs (so a loop that
+/// assigns into the same tensor allocates nothing). `out` must not be an operand of `e` unless
+/// `e` is purely elementwise and reads it only at the element being written.
+template <class T, std::size_t N, TensorLike E>
+void assign(Tensor<T, N>& out, E&& e) {
+    auto n = to_node<operand_value_t<E>>(std::forward<E>(e));
+    using Node = decltype(n);
+    static_assert(Node::rank == N, "ctgrad::assign: the expression's rank differs from the tensor's");
+    static_assert(std::is_same_v<typename Node::value_type, T>, "ctgrad::assign: scalar types differ");
+    n.prepare();
+    if (out.shape() != n.shape()) out.resize(n.shape());
+    detail::write_value(n, out.data());
+}
+
+namespace detail {
+template <class N> struct is_sum_all : std::false_type {};
+template <class E> struct is_sum_all<SumAll<E>> : std::true_type {};
+}  // namespace detail
+
 /// Reverse-mode differentiation of a single-element expression: evaluates it, *adds*
 /// d e / d p into p.grad() for every Param p in it, and returns its value.
 /// Throws std::invalid_argument if e holds more than one element.
@@ -32,15 +52,20 @@ auto backward(E&& e) {
     auto n = to_node<operand_value_t<E>>(std::forward<E>(e));
     using Node = decltype(n);
     using T = typename Node::value_type;
-    n.prepare();
-    if (shape_size(n.shape()) != 1)
-        throw std::invalid_argument("backward: the expression must hold a single element, but its shape is " +
-                                    shape_string(n.shape()) + " (reduce it with sum() or mean())");
-    T value;
-    detail::write_value(n, &value);
-    ScalarGrad<T> one(T(1));
-    n.backward(one);
-    return value;
+    if constexpr (detail::is_sum_all<Node>::value) {
+        // The usual loss form: sum or mean of a region. One pass gives the value and the adjoints.
+        return n.value_and_backward();
+    } else {
+        n.prepare();
+        if (shape_size(n.shape()) != 1)
+            throw std::invalid_argument("backward: the expression must hold a single element, but its shape is " +
+                                        shape_string(n.shape()) + " (reduce it with sum() or mean())");
+        T value;
+        detail::write_value(n, &value);
+        ScalarGrad<T> one(T(1));
+        n.backward(one);
+        return value;
+    }
 }
 
 }  // namespace ctgrad

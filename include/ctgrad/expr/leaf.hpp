@@ -51,7 +51,9 @@ public:
     /// Where a full-shape gradient may be added directly (matmul writes dW here with beta = 1).
     T* grad_target() { return p_->grad().data(); }
     template <class Up>
-    void backward(Up& up) { region_backward(*this, up); }
+    void backward(Up& up) {
+        region_backward(*this, up);
+    }
     Param<T, N>& param() const { return *p_; }
 
 private:

@@ -32,6 +32,20 @@ public:
         e_.backward(up);
     }
 
+    /// backward() of this node as the loss: the value and every adjoint in ONE pass over the
+    /// operand's region (the adjoint of a sum does not depend on its value). Returns the value.
+    T value_and_backward() {
+        e_.prepare();
+        this->set_shape({});
+        const std::size_t n = shape_size(e_.shape());
+        scale_ = mean_ ? T(1) / T(n) : T(1);
+        if (n == 0) return mean_ ? std::numeric_limits<T>::quiet_NaN() : T(0);
+        ScalarGrad<T> up(scale_);
+        const double total = region_backward<true>(e_, up);
+        this->out_.data()[0] = T(total) * scale_;
+        return this->out_.data()[0];
+    }
+
 private:
     E e_;
     bool mean_;

@@ -86,22 +86,43 @@ void region_reduce(R& root, Cursor<typename R::value_type>& sink, typename R::va
 
 /// Reverse pass of a region: for each element, recompute the region (the tape) and propagate the
 /// adjoint given by `up` to every operand; then let boundary operands continue their own
-/// backward pass from the adjoints they received.
-template <class R, class Up>
-void region_backward(R& root, Up& up) {
-    if constexpr (R::needs_grad) {
-        using T = typename R::value_type;
+/// backward pass from the adjoints they received. With `SumValues`, the same loop also returns
+/// the sum of the region's values (used to fuse `backward(sum(region))` into a single pass).
+template <bool SumValues = false, class R, class Up>
+double region_backward(R& root, Up& up) {
+    using T = typename R::value_type;
+    using B = xsimd::batch<T>;
+    double total = 0;
+    if constexpr (R::needs_grad || SumValues) {
         auto cs = detail::gather_cursors(root, up);
-        run_loop(root.shape(), cs, true, [&](std::size_t n) {
+        run_loop(root.shape(), cs, R::needs_grad, [&](std::size_t n) {
+            B acc(T(0));
+            T tail = 0;
+            std::size_t batches = 0;
             simd_row<T>(n, [&]<class V>(std::size_t j) {
                 const auto tape = root.template fwd<V>(j);
-                root.template bwd<V>(tape, up.template fwd<V>(j).v, j);
+                if constexpr (R::needs_grad) root.template bwd<V>(tape, up.template fwd<V>(j).v, j);
+                if constexpr (SumValues) {
+                    if constexpr (vm::is_scalar_v<V>) {
+                        tail += tape.v;
+                    } else {
+                        acc += tape.v;
+                        if (++batches % 64 == 0) {  // bounded partial sums keep float accuracy
+                            total += double(xsimd::hadd(acc));
+                            acc = B(T(0));
+                        }
+                    }
+                }
             });
+            if constexpr (SumValues) total += double(xsimd::hadd(acc)) + double(tail);
         });
-        root.for_each_boundary([](auto& b) {
-            if constexpr (std::remove_reference_t<decltype(b)>::needs_grad) b.backward_from_own_grad();
-        });
+        if constexpr (R::needs_grad) {
+            root.for_each_boundary([](auto& b) {
+                if constexpr (std::remove_reference_t<decltype(b)>::needs_grad) b.backward_from_own_grad();
+            });
+        }
     }
+    return total;
 }
 
 }  // namespace ctgrad

@@ -1,0 +1,18 @@
+#pragma once
+/// \file The Schedule concept: what a learning-rate schedule must provide.
+#include <concepts>
+#include <cstddef>
+
+namespace ctgrad::sched {
+
+/// A learning-rate schedule: a copyable object with a pure `operator()(std::size_t t) const`
+/// returning the rate (convertible to double) at position t. What t counts (updates or epochs)
+/// is decided by the Optimizer's pace (see optim::Pace), not by the schedule.
+///
+/// Any user type with that call operator plugs in; nothing needs to be registered.
+template <class S>
+concept Schedule = std::copy_constructible<S> && requires(const S& s, std::size_t t) {
+    { s(t) } -> std::convertible_to<double>;
+};
+
+}  // namespace ctgrad::sched
