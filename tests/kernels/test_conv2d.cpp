@@ -1,0 +1,137 @@
+// Convolution kernels against direct seven-deep loops: forward (with and without bias), input gradient
+// (must overwrite dx) and weight/bias gradients (must accumulate), over strides 1-3, paddings 0-2,
+// kernels 1-5, several channel counts and odd image sizes, float and double, 1 and 2 threads.
+#include <ctgrad/kernels/conv2d.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <limits>
+#include <omp.h>
+#include <random>
+#include <sstream>
+#include <vector>
+
+namespace {
+using ctgrad::kernels::Conv2dShape;
+
+// Calls f(n, oc, oh, ow, ic, kh, kw, x_index) for every term of the convolution sum that touches the image.
+template <class F>
+void for_each_term(const Conv2dShape& s, F f) {
+    for (std::size_t n = 0; n < s.batch; ++n)
+        for (std::size_t oc = 0; oc < s.out_channels; ++oc)
+            for (std::size_t oh = 0; oh < s.out_h(); ++oh)
+                for (std::size_t ow = 0; ow < s.out_w(); ++ow)
+                    for (std::size_t ic = 0; ic < s.in_channels; ++ic)
+                        for (std::size_t kh = 0; kh < s.kernel; ++kh)
+                            for (std::size_t kw = 0; kw < s.kernel; ++kw) {
+                                const long ih = long(oh * s.stride + kh) - long(s.padding);
+                                const long iw = long(ow * s.stride + kw) - long(s.padding);
+                                if (ih < 0 || iw < 0 || ih >= long(s.in_h) || iw >= long(s.in_w)) continue;
+                                const std::size_t xi = ((n * s.in_channels + ic) * s.in_h + std::size_t(ih)) * s.in_w +
+                                                       std::size_t(iw);
+                                const std::size_t wi = ((oc * s.in_channels + ic) * s.kernel + kh) * s.kernel + kw;
+                                const std::size_t yi = ((n * s.out_channels + oc) * s.out_h() + oh) * s.out_w() + ow;
+                                f(xi, wi, yi);
+                            }
+}
+
+template <class T>
+std::vector<T> rand_vec(std::size_t n, std::mt19937& rng) {
+    std::uniform_real_distribution<T> d(T(-1), T(1));
+    std::vector<T> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+template <class T>
+std::size_t count_mismatch(const std::vector<T>& got, const std::vector<long double>& want, T tol) {
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < got.size(); ++i)
+        if (!(std::abs((long double)got[i] - want[i]) <= tol * (1 + std::abs(want[i])))) ++bad;
+    return bad;
+}
+
+template <class T>
+void check_shape(const Conv2dShape& s, std::mt19937& rng) {
+    const std::size_t xs = s.batch * s.in_channels * s.in_h * s.in_w;
+    const std::size_t ws = s.out_channels * s.in_channels * s.kernel * s.kernel;
+    const std::size_t ys = s.batch * s.out_channels * s.out_h() * s.out_w();
+    const auto x = rand_vec<T>(xs, rng), w = rand_vec<T>(ws, rng), bias = rand_vec<T>(s.out_channels, rng);
+    const auto dy = rand_vec<T>(ys, rng), dw0 = rand_vec<T>(ws, rng), db0 = rand_vec<T>(s.out_channels, rng);
+    const T tol = std::is_same_v<T, float> ? T(1e-5) : T(1e-12);
+    const T nan = std::numeric_limits<T>::quiet_NaN();
+    std::ostringstream name;
+    name << "N=" << s.batch << " C=" << s.in_channels << " H=" << s.in_h << " W=" << s.in_w
+         << " OC=" << s.out_channels << " k=" << s.kernel << " s=" << s.stride << " p=" << s.padding;
+
+    // Forward, with and without bias; y starts as NaN, so anything not written shows.
+    std::vector<long double> ry(ys, 0.0L), ryb(ys);
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) { ry[yi] += (long double)x[xi] * w[wi]; });
+    const std::size_t P = s.out_h() * s.out_w();
+    for (std::size_t i = 0; i < ys; ++i) ryb[i] = ry[i] + bias[(i / P) % s.out_channels];
+    std::vector<T> y(ys, nan);
+    ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), y.data());
+    BOOST_TEST(count_mismatch(y, ryb, tol) == 0u, "forward+bias " << name.str());
+    std::fill(y.begin(), y.end(), nan);
+    ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), static_cast<const T*>(nullptr), y.data());
+    BOOST_TEST(count_mismatch(y, ry, tol) == 0u, "forward " << name.str());
+
+    // Input gradient overwrites dx (pre-filled with NaN).
+    std::vector<long double> rdx(xs, 0.0L);
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) { rdx[xi] += (long double)dy[yi] * w[wi]; });
+    std::vector<T> dx(xs, nan);
+    ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), dx.data());
+    BOOST_TEST(count_mismatch(dx, rdx, tol) == 0u, "backward_input " << name.str());
+
+    // Weight and bias gradients accumulate onto what is there.
+    std::vector<long double> rdw(dw0.begin(), dw0.end()), rdb(db0.begin(), db0.end());
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) { rdw[wi] += (long double)dy[yi] * x[xi]; });
+    for (std::size_t i = 0; i < ys; ++i) rdb[(i / P) % s.out_channels] += dy[i];
+    std::vector<T> dw = dw0, db = db0;
+    ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), db.data());
+    BOOST_TEST(count_mismatch(dw, rdw, tol) == 0u, "backward_weights dw " << name.str());
+    BOOST_TEST(count_mismatch(db, rdb, tol) == 0u, "backward_weights db " << name.str());
+    dw = dw0;
+    ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), static_cast<T*>(nullptr));
+    BOOST_TEST(count_mismatch(dw, rdw, tol) == 0u, "backward_weights (no db) " << name.str());
+}
+
+template <class T>
+void run_all(int threads) {
+    omp_set_num_threads(threads);
+    std::mt19937 rng(7 + threads);
+    // LeNet's two layers (small batch) and the 1x1 fast path.
+    check_shape<T>({3, 1, 28, 28, 6, 5, 1, 2}, rng);
+    check_shape<T>({3, 6, 14, 14, 16, 5, 1, 0}, rng);
+    check_shape<T>({2, 5, 6, 7, 3, 1, 1, 0}, rng);
+    // A sweep over the geometry.
+    for (std::size_t k : {1, 2, 3, 5})
+        for (std::size_t st : {1, 2, 3})
+            for (std::size_t p : {0, 1, 2})
+                for (auto ch : {std::pair<std::size_t, std::size_t>{1, 4}, {3, 17}}) {
+                    const std::size_t h = 7 + k, w = 9 + st;  // odd, non-square images
+                    check_shape<T>({3, ch.first, h, w, ch.second, k, st, p}, rng);
+                }
+    // Kernel as large as the padded image: a single output position.
+    check_shape<T>({2, 2, 3, 3, 2, 5, 1, 1}, rng);
+    omp_set_num_threads(1);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(conv2d_kernel)
+
+BOOST_AUTO_TEST_CASE(output_size) {
+    const Conv2dShape a{1, 1, 28, 28, 6, 5, 1, 2}, b{1, 6, 14, 14, 16, 5, 1, 0}, c{1, 1, 7, 8, 1, 3, 2, 1};
+    BOOST_TEST(a.out_h() == 28u);
+    BOOST_TEST(b.out_w() == 10u);
+    BOOST_TEST(c.out_h() == 4u);
+    BOOST_TEST(c.out_w() == 4u);
+}
+BOOST_AUTO_TEST_CASE(float_1_thread) { run_all<float>(1); }
+BOOST_AUTO_TEST_CASE(float_2_threads) { run_all<float>(2); }
+BOOST_AUTO_TEST_CASE(double_1_thread) { run_all<double>(1); }
+BOOST_AUTO_TEST_CASE(double_2_threads) { run_all<double>(2); }
+
+BOOST_AUTO_TEST_SUITE_END()
