@@ -72,12 +72,13 @@ struct MakeState {
     }
 };
 
+// Qualified names (not load/store): ADL would otherwise pick xsimd::store, which is the aligned one.
 template <class V, class T>
-CTGRAD_INLINE V load(const T* p) {
+CTGRAD_INLINE V load_v(const T* p) {
     if constexpr (vm::is_scalar_v<V>) return *p; else return V::load_unaligned(p);
 }
 template <class V, class T>
-CTGRAD_INLINE void store(T* p, const V& v) {
+CTGRAD_INLINE void store_v(T* p, const V& v) {
     if constexpr (vm::is_scalar_v<V>) *p = v; else v.store_unaligned(p);
 }
 
@@ -86,15 +87,15 @@ CTGRAD_INLINE void store(T* p, const V& v) {
 template <class V, bool Decay, class Rule, class T, std::size_t K, class C>
 CTGRAD_INLINE void fused_element(const Rule& rule, T* w, T* g, const std::array<T*, K>& s, std::size_t i, const C& c,
                                  T wd) {
-    V wv = load<V>(w + i);
-    V gv = load<V>(g + i);
+    V wv = detail::load_v<V>(w + i);
+    V gv = detail::load_v<V>(g + i);
     if constexpr (Decay) gv = gv + V(wd) * wv;
     std::array<V, K> sv;
-    for (std::size_t k = 0; k < K; ++k) sv[k] = load<V>(s[k] + i);
+    for (std::size_t k = 0; k < K; ++k) sv[k] = detail::load_v<V>(s[k] + i);
     rule.apply(wv, gv, sv, c);
-    store(w + i, wv);
-    store(g + i, V(T(0)));
-    for (std::size_t k = 0; k < K; ++k) store(s[k] + i, sv[k]);
+    detail::store_v(w + i, wv);
+    detail::store_v(g + i, V(T(0)));
+    for (std::size_t k = 0; k < K; ++k) detail::store_v(s[k] + i, sv[k]);
 }
 
 /// The whole pass over n elements: SIMD batches, then a scalar tail.
