@@ -168,7 +168,7 @@ std::uint32_t big_endian(const std::uint8_t* p) {
     return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
 
-/// Reads the header of an unsigned-byte IDX file of `Rank` dimensions and its data into `out`.
+/// Reads an unsigned-byte IDX file of `Rank` dimensions, validating header, length and end of file.
 template <std::size_t Rank>
 Tensor<std::uint8_t, Rank> read_idx(const fs::path& path, const char* kind, const char* unit) {
     ByteSource src(path);
@@ -177,7 +177,7 @@ Tensor<std::uint8_t, Rank> read_idx(const fs::path& path, const char* kind, cons
     std::array<std::uint8_t, 4 + 4 * Rank> h{};
     const std::size_t hgot = src.read(h.data(), 4);
     if (hgot < 4)
-        throw DataError(src.at(0) + ": expected IDX magic " + describe_magic(expected_magic) + " (" + kind +
+        throw DataError(src.at(0) + ": expected IDX magic " + hex32(expected_magic) + " (" + kind +
                         "), but the file holds only " + std::to_string(hgot) + " bytes");
     const std::uint32_t magic = big_endian(h.data());
     if (magic != expected_magic)
@@ -220,9 +220,9 @@ Tensor<std::uint8_t, Rank> read_idx(const fs::path& path, const char* kind, cons
     std::array<std::uint8_t, 4096> extra;
     const std::size_t more = src.read(extra.data(), extra.size());
     if (more > 0) {
-        std::string count = src.gzip() ? "at least " + std::to_string(more)
-                                       : std::to_string(src.file_size() - header - total);
-        if (!src.gzip() && more < extra.size()) count = std::to_string(more);
+        // A plain file's size gives the exact excess; for gzip we stop decompressing after one chunk.
+        const std::string count = src.gzip() ? "at least " + std::to_string(more)
+                                             : std::to_string(src.file_size() - header - total);
         throw DataError(src.at(header + total) + ": expected end of file after " + std::to_string(shape[0]) + " " +
                         kind + " (" + dims + "), found " + count + " trailing byte(s)");
     }
