@@ -6,36 +6,16 @@
 // absorbed by the packing, so the micro-kernel sees one layout. Edge tiles are handled by
 // instantiating the micro-kernel for every row count (no wasted rows) and by a narrower one-vector
 // variant when at most one SIMD vector of columns remains.
-#include <ctgrad/expr/scratch.hpp>
+#include "gemm_core.hpp"
+
 #include <ctgrad/kernels/gemm.hpp>
 
-#include <xsimd/xsimd.hpp>
-
 #include <algorithm>
-#include <cstring>
 #include <omp.h>
 
 namespace ctgrad::kernels {
 namespace {
-
-template <class T>
-struct Cfg {
-    using batch = xsimd::batch<T>;
-    static constexpr std::size_t W = batch::size;  // lanes per vector
-    static constexpr std::size_t NV = 2;           // vectors per micro-tile row
-    static constexpr std::size_t NR = W * NV;
-#if XSIMD_WITH_AVX512F
-    // 32 vector registers: 12x2 accumulators + 2 B vectors + 1 broadcast.
-    static constexpr std::size_t MR = 12;
-#else
-    // 16 vector registers (SSE2/AVX2): 6x2 accumulators + 2 B vectors + 1 broadcast.
-    static constexpr std::size_t MR = 6;
-#endif
-    // KC x NR of B (32 KB for float/AVX-512) stays in L1 while the ir loop sweeps the A block.
-    static constexpr std::size_t KC = 256;
-    static constexpr std::size_t MC = MR * 16;
-    static constexpr std::size_t NC = NR * 64;
-};
+using namespace detail;
 
 // Reference loop for tiny problems, where packing costs more than it saves.
 template <class T>
@@ -55,136 +35,6 @@ void gemm_small(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
             } else {
                 for (std::size_t j = 0; j < N; ++j) c[j] += a * B[j * ldb + k];
             }
-        }
-    }
-}
-
-// Packs rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-row micro-panels: panel p holds, for each
-// k, the MR values of its rows (zero-padded past the last row).
-template <class T>
-void pack_a(bool ta, const T* A, std::size_t lda, std::size_t i0, std::size_t p0, std::size_t mc, std::size_t kc,
-            T* dst) {
-    constexpr std::size_t MR = Cfg<T>::MR;
-    for (std::size_t ir = 0; ir < mc; ir += MR) {
-        const std::size_t rows = std::min(MR, mc - ir);
-        T* d = dst + ir * kc;
-        if (!ta) {
-            for (std::size_t r = 0; r < rows; ++r) {
-                const T* s = A + (i0 + ir + r) * lda + p0;
-                for (std::size_t k = 0; k < kc; ++k) d[k * MR + r] = s[k];
-            }
-            for (std::size_t r = rows; r < MR; ++r)
-                for (std::size_t k = 0; k < kc; ++k) d[k * MR + r] = T(0);
-        } else {
-            for (std::size_t k = 0; k < kc; ++k) {
-                const T* s = A + (p0 + k) * lda + i0 + ir;
-                std::size_t r = 0;
-                for (; r < rows; ++r) d[k * MR + r] = s[r];
-                for (; r < MR; ++r) d[k * MR + r] = T(0);
-            }
-        }
-    }
-}
-
-// Packs rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into NR-column micro-panels: panel p holds, for each
-// k, NR consecutive values (zero-padded past the last column).
-template <class T>
-void pack_b(bool tb, const T* B, std::size_t ldb, std::size_t p0, std::size_t j0, std::size_t kc, std::size_t nc,
-            T* dst) {
-    constexpr std::size_t NR = Cfg<T>::NR;
-    for (std::size_t jr = 0; jr < nc; jr += NR) {
-        const std::size_t cols = std::min(NR, nc - jr);
-        T* d = dst + jr * kc;
-        if (!tb) {
-            for (std::size_t k = 0; k < kc; ++k) {
-                const T* s = B + (p0 + k) * ldb + j0 + jr;
-                std::size_t c = 0;
-                for (; c < cols; ++c) d[k * NR + c] = s[c];
-                for (; c < NR; ++c) d[k * NR + c] = T(0);
-            }
-        } else {
-            for (std::size_t c = 0; c < cols; ++c) {
-                const T* s = B + (j0 + jr + c) * ldb + p0;
-                for (std::size_t k = 0; k < kc; ++k) d[k * NR + c] = s[k];
-            }
-            for (std::size_t c = cols; c < NR; ++c)
-                for (std::size_t k = 0; k < kc; ++k) d[k * NR + c] = T(0);
-        }
-    }
-}
-
-// ROWS x (NV*W) tile: acc = sum_k a[k,:] (x) b[k,:], then C = alpha*acc + beta*C on the first `cols`
-// columns (beta == 0: C is not read).
-template <class T, std::size_t ROWS, std::size_t NV>
-void micro(std::size_t kc, const T* __restrict a, const T* __restrict b, T alpha, T beta, T* __restrict C,
-           std::size_t ldc, std::size_t cols) {
-    using batch = typename Cfg<T>::batch;
-    constexpr std::size_t W = Cfg<T>::W, MR = Cfg<T>::MR, NR = Cfg<T>::NR;
-    batch acc[ROWS][NV];
-#pragma GCC unroll 16
-    for (std::size_t r = 0; r < ROWS; ++r)
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < NV; ++v) acc[r][v] = batch(T(0));
-    for (std::size_t k = 0; k < kc; ++k) {
-        batch bv[NV];
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < NV; ++v) bv[v] = batch::load_aligned(b + k * NR + v * W);
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < ROWS; ++r) {
-            const batch ar(a[k * MR + r]);
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(ar, bv[v], acc[r][v]);
-        }
-    }
-    const batch va(alpha), vb(beta);
-    if (cols == NV * W) {
-#pragma GCC unroll 16
-        for (std::size_t r = 0; r < ROWS; ++r) {
-            T* c = C + r * ldc;
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < NV; ++v) {
-                batch out = acc[r][v] * va;
-                if (beta != T(0)) out = xsimd::fma(vb, batch::load_unaligned(c + v * W), out);
-                out.store_unaligned(c + v * W);
-            }
-        }
-    } else {
-        alignas(64) T tmp[NV * W];
-        for (std::size_t r = 0; r < ROWS; ++r) {
-            T* c = C + r * ldc;
-            for (std::size_t v = 0; v < NV; ++v) (acc[r][v] * va).store_aligned(tmp + v * W);
-            if (beta == T(0))
-                for (std::size_t j = 0; j < cols; ++j) c[j] = tmp[j];
-            else
-                for (std::size_t j = 0; j < cols; ++j) c[j] = tmp[j] + beta * c[j];
-        }
-    }
-}
-
-template <class T>
-using MicroFn = void (*)(std::size_t, const T*, const T*, T, T, T*, std::size_t, std::size_t);
-
-// Table of micro-kernels indexed by [NV-1][rows-1].
-template <class T, std::size_t NV, std::size_t... R>
-constexpr auto make_row_table(std::index_sequence<R...>) {
-    return std::array<MicroFn<T>, sizeof...(R)>{&micro<T, R + 1, NV>...};
-}
-template <class T>
-struct MicroTable {
-    static constexpr auto one = make_row_table<T, 1>(std::make_index_sequence<Cfg<T>::MR>{});
-    static constexpr auto two = make_row_table<T, 2>(std::make_index_sequence<Cfg<T>::MR>{});
-};
-
-template <class T>
-void macro(std::size_t mc, std::size_t nc, std::size_t kc, const T* ap, const T* bp, T alpha, T beta, T* C,
-           std::size_t ldc) {
-    constexpr std::size_t MR = Cfg<T>::MR, NR = Cfg<T>::NR, W = Cfg<T>::W;
-    for (std::size_t jr = 0; jr < nc; jr += NR) {
-        const std::size_t cols = std::min(NR, nc - jr);
-        const auto& table = cols <= W ? MicroTable<T>::one : MicroTable<T>::two;
-        for (std::size_t ir = 0; ir < mc; ir += MR) {
-            const std::size_t rows = std::min(MR, mc - ir);
-            table[rows - 1](kc, ap + ir * kc, bp + jr * kc, alpha, beta, C + ir * ldc + jr, ldc, cols);
         }
     }
 }
