@@ -18,14 +18,16 @@ public:
     static constexpr bool is_boundary = true;
 
     const Shape<N>& shape() const { return shape_; }
-    /// The result (valid after prepare()).
-    const T* data() const { return out_.data(); }
+    /// The result (valid after prepare()). A node whose result lives elsewhere (a view such as
+    /// Flatten) hides value_ptr().
+    const T* value_ptr() const { return out_.data(); }
+    const T* data() const { return static_cast<const D&>(*this).value_ptr(); }
 
     void collect(Cursor<T>**& it) {
-        cur_.bind(out_.data(), shape_);
+        cur_.bind(data(), shape_);
         cur_.grad = nullptr;
         if constexpr (NeedsGrad) {
-            grad_.resize(out_.size());
+            grad_.resize(shape_size(shape_));
             cur_.grad = grad_.data();
             cur_.owned_grad = true;
         }
@@ -39,7 +41,7 @@ public:
     }
     template <class F>
     void for_each_boundary(F&& f) { f(static_cast<D&>(*this)); }
-    const T* materialize(Scratch<T>&) { return out_.data(); }
+    const T* materialize(Scratch<T>&) { return data(); }
     T* grad_target() { return nullptr; }
 
     /// Continues the reverse pass from the adjoint gathered in grad_ by the enclosing region.
@@ -52,16 +54,17 @@ public:
                 static_cast<D&>(*this).backward_kernel(g);
                 return;
             }
-            grad_.resize(out_.size());
+            grad_.resize(shape_size(shape_));
             region_assign(up, shape_, grad_.data());
             static_cast<D&>(*this).backward_kernel(grad_.data());
         }
     }
 
 protected:
-    void set_shape(const Shape<N>& s) {
+    /// Sets the result's shape and sizes its buffer (`allocate = false` for views).
+    void set_shape(const Shape<N>& s, bool allocate = true) {
         shape_ = s;
-        out_.resize(shape_size(s));
+        if (allocate) out_.resize(shape_size(s));
     }
     Shape<N> shape_{};
     Scratch<T> out_;

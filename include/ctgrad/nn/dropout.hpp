@@ -1,0 +1,126 @@
+#pragma once
+/// \file nn::Dropout: inverted dropout, fused into the surrounding elementwise region.
+#include <cstdint>
+#include <stdexcept>
+
+#include <boost/hana/tuple.hpp>
+
+#include <ctgrad/expr/elementwise.hpp>
+#include <ctgrad/expr/operand.hpp>
+
+namespace ctgrad::nn {
+
+class Dropout;
+
+/// Node of Dropout: x * mask, where the mask (0 or 1/(1-p) per element) is drawn when the
+/// graph is evaluated, from the layer's generator; an identity when the layer is not training.
+template <class E>
+class DropoutNode : public ctgrad::detail::ElementwiseBase<DropoutNode<E>, typename E::value_type, E::rank> {
+public:
+    using T = typename E::value_type;
+    static constexpr bool needs_grad = E::needs_grad;
+    static constexpr std::size_t num_cursors = E::num_cursors + 1;
+
+    DropoutNode(E e, Dropout& layer) : e_(std::move(e)), layer_(&layer) {}
+    void prepare();
+    auto shape() const { return e_.shape(); }
+    void collect(Cursor<T>**& it) {
+        e_.collect(it);
+        if (mask_.size()) mask_cur_.bind(mask_.data(), e_.shape());
+        else mask_cur_.bind(&one_, Shape<0>{});  // identity: a broadcast 1
+        *it++ = &mask_cur_;
+    }
+    template <class V>
+    CTGRAD_INLINE auto fwd(std::size_t j) const {
+        auto c = e_.template fwd<V>(j);
+        const V m = mask_cur_.template load<V>(j);
+        return BinaryTape<V, decltype(c), LeafTape<V>>{c.v * m, c, {m}};
+    }
+    template <class V, class Tp>
+    CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
+        if constexpr (E::needs_grad) e_.template bwd<V>(t.l, g * t.r.v, j);
+    }
+    template <class F>
+    void for_each_boundary(F&& f) { e_.for_each_boundary(f); }
+
+private:
+    E e_;
+    Dropout* layer_;
+    Scratch<T> mask_;
+    Cursor<T> mask_cur_;
+    T one_ = T(1);
+};
+
+/// Inverted dropout: in training, each element is zeroed with probability p and the survivors
+/// are scaled by 1/(1-p); p = 0 is the identity, p = 1 gives zeros. In evaluation mode (after
+/// eval()) it is the identity. A new mask is drawn at every evaluation of the graph, from a
+/// generator seeded by seed() (deterministic: same seed, same masks).
+class Dropout {
+public:
+    explicit Dropout(double p = 0.5, std::uint64_t seed = 0x5eed) {
+        set_p(p);
+        this->seed(seed);
+    }
+    template <TensorLike E>
+    auto operator()(E&& x) {
+        auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
+        return DropoutNode<decltype(n)>(std::move(n), *this);
+    }
+    auto parameters() { return boost::hana::make_tuple(); }
+    template <class D>
+    static constexpr D infer(D) { return {}; }
+
+    void set_training(bool on) { training_ = on; }
+    bool training() const { return training_; }
+    double p() const { return p_; }
+    void set_p(double p) {
+        if (!(p >= 0.0 && p <= 1.0))
+            throw std::invalid_argument("nn::Dropout: the probability must lie in [0, 1], got " + std::to_string(p));
+        p_ = p;
+    }
+    void seed(std::uint64_t s) { state_ = s; }
+
+    /// Fills `mask` with 0 or 1/(1-p); false (mask untouched) when dropout is inactive.
+    template <class T>
+    bool draw(T* mask, std::size_t n) {
+        if (!training_ || p_ == 0.0) return false;
+        if (p_ == 1.0) {
+            std::fill(mask, mask + n, T(0));
+            return true;
+        }
+        // splitmix64: fast, and 32 bits per draw are plenty for a keep/drop decision.
+        const std::uint64_t threshold = std::uint64_t(p_ * 4294967296.0);
+        const T keep = T(1.0 / (1.0 - p_));
+        std::uint64_t s = state_;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+            z ^= z >> 31;
+            mask[i] = (z >> 32) >= threshold ? keep : T(0);
+        }
+        state_ = s;
+        return true;
+    }
+
+private:
+    double p_ = 0.5;
+    std::uint64_t state_ = 0;
+    bool training_ = true;
+};
+
+template <class E>
+void DropoutNode<E>::prepare() {
+    e_.prepare();
+    const std::size_t n = shape_size(e_.shape());
+    mask_.resize(n);
+    if (!layer_->draw(mask_.data(), n)) mask_ = Scratch<T>();  // inactive: no mask
+}
+
+/// The from-scratch form (d2l's dropout_layer): x * mask with a given mask, as a plain expression.
+template <TensorLike E, TensorLike M>
+auto dropout(E&& x, M&& mask) {
+    return std::forward<E>(x) * std::forward<M>(mask);
+}
+
+}  // namespace ctgrad::nn
