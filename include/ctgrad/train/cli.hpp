@@ -1,0 +1,96 @@
+#pragma once
+/// \file Command-line helpers on top of CLI11: the common flags of DESIGN §4 and parse() with the
+/// project's exit statuses (0 after `--help`, 2 for bad arguments, with CLI11's message).
+///
+///     CLI::App app{"d2l 12.5: minibatch SGD on the airfoil data"};
+///     train::CommonOptions opt{.epochs = 2, .batch_size = 10, .lr = 0.05};
+///     train::add_common_flags(app, opt, "airfoil");
+///     app.add_option("--optimizer", name, "update rule")->check(CLI::IsMember({"sgd", "adam"}));
+///     train::parse(app, argc, argv);          // throws ExitRequest, which run_main() turns into the status
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <ctgrad/data/datasets.hpp>
+#include <ctgrad/train/errors.hpp>
+
+namespace ctgrad::train {
+
+/// Which common flags a program offers (bit set; combine with |).
+namespace flags {
+inline constexpr unsigned data_dir = 1u << 0;
+inline constexpr unsigned epochs = 1u << 1;
+inline constexpr unsigned batch_size = 1u << 2;
+inline constexpr unsigned lr = 1u << 3;
+inline constexpr unsigned seed = 1u << 4;
+inline constexpr unsigned threads = 1u << 5;
+inline constexpr unsigned out = 1u << 6;
+inline constexpr unsigned all = (1u << 7) - 1;
+}  // namespace flags
+
+/// Values of the common flags. Initialise the members with the program's defaults before
+/// add_common_flags(); the flags overwrite them.
+struct CommonOptions {
+    std::string data_dir{};      ///< `--data-dir`; empty: $CTGRAD_DATA_DIR, then ./data
+    std::size_t epochs = 1;      ///< `--epochs` (>= 1)
+    std::size_t batch_size = 1;  ///< `--batch-size` (>= 1)
+    double lr = 0.1;             ///< `--lr` (> 0)
+    std::uint64_t seed = 0;      ///< `--seed`
+    int threads = 0;             ///< `--threads` (>= 1); 0: OpenMP's default
+    std::string out{};           ///< `--out`; empty: runs/<example>
+
+    /// The data directory by DESIGN §4's rule (`--data-dir`, else $CTGRAD_DATA_DIR, else ./data).
+    std::filesystem::path data_path() const {
+        return data::resolve_data_dir(data_dir.empty() ? std::nullopt : std::optional<std::string>(data_dir));
+    }
+};
+
+/// Sets the number of OpenMP threads for the rest of the program (omp_set_num_threads).
+void set_num_threads(int n);
+
+/// Adds the flags selected by `which` to `app`, bound to the members of `o` (whose current values are
+/// shown as defaults in `--help`). `example` names the program: `--out` defaults to runs/<example>.
+/// `--threads N` calls set_num_threads(N) while parsing.
+inline void add_common_flags(CLI::App& app, CommonOptions& o, const std::string& example,
+                             unsigned which = flags::all) {
+    if (o.out.empty()) o.out = "runs/" + example;
+    if (which & flags::data_dir)
+        app.add_option("--data-dir", o.data_dir, "data directory (default: $CTGRAD_DATA_DIR, then ./data)");
+    if (which & flags::epochs)
+        app.add_option("--epochs", o.epochs, "number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
+    if (which & flags::batch_size)
+        app.add_option("--batch-size", o.batch_size, "examples per minibatch")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+    if (which & flags::lr)
+        app.add_option("--lr", o.lr, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+    if (which & flags::seed) app.add_option("--seed", o.seed, "random seed")->capture_default_str();
+    if (which & flags::threads)
+        app.add_option_function<int>(
+               "--threads",
+               [&o](const int& n) {
+                   o.threads = n;
+                   set_num_threads(n);
+               },
+               "number of OpenMP threads (default: all cores)")
+            ->check(CLI::PositiveNumber);
+    if (which & flags::out) app.add_option("--out", o.out, "output directory")->capture_default_str();
+}
+
+/// Parses the command line. On `--help` prints the help to stdout and throws ExitRequest{0}; on a
+/// parse or validation error prints CLI11's message to stderr and throws
+/// ExitRequest{exit_code::bad_arguments}.
+inline void parse(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);  // prints help or the error message
+        throw ExitRequest{code == 0 ? exit_code::ok : exit_code::bad_arguments};
+    }
+}
+
+}  // namespace ctgrad::train

@@ -1,0 +1,42 @@
+#pragma once
+/// \file The exceptions a trainer throws to end with a specific exit status, and the divergence check.
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include <ctgrad/train/exit_codes.hpp>
+
+namespace ctgrad::train {
+
+/// Training produced a non-finite loss. run_main() prints the message and exits with exit_code::diverged.
+class Diverged : public std::runtime_error {
+public:
+    /// `epoch` and `step` are 1-based positions as a user counts them (step within the epoch).
+    Diverged(double loss, std::size_t epoch, std::size_t step)
+        : std::runtime_error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
+                             std::to_string(epoch) + ", step " + std::to_string(step) +
+                             " (try a smaller learning rate)"),
+          loss_(loss), epoch_(epoch), step_(step) {}
+    double loss() const noexcept { return loss_; }
+    std::size_t epoch() const noexcept { return epoch_; }
+    std::size_t step() const noexcept { return step_; }
+
+private:
+    double loss_;
+    std::size_t epoch_, step_;
+};
+
+/// Throws Diverged unless `loss` is finite. `epoch` and `step` are 1-based.
+inline void check_finite(double loss, std::size_t epoch, std::size_t step) {
+    if (!std::isfinite(loss)) [[unlikely]]
+        throw Diverged(loss, epoch, step);
+}
+
+/// Ends the program with `code` once the stack has unwound (thrown by parse() for `--help` and bad
+/// arguments, after the message has been printed). Caught by run_main().
+struct ExitRequest {
+    int code;
+};
+
+}  // namespace ctgrad::train

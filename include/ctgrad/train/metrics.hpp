@@ -1,0 +1,96 @@
+#pragma once
+/// \file metrics.csv (one row per evaluation point) and the per-epoch accumulation of loss and
+/// accuracy (d2l's Accumulator), plus counting correct predictions.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <ctgrad/tensor.hpp>
+
+namespace ctgrad::train {
+
+/// One value of a CSV row: a number or a text (e.g. the name of a setting).
+class Cell {
+public:
+    Cell(double v) : v_(v) {}
+    Cell(float v) : v_(double(v)) {}
+    Cell(int v) : v_(double(v)) {}
+    Cell(long v) : v_(double(v)) {}
+    Cell(long long v) : v_(double(v)) {}
+    Cell(unsigned v) : v_(double(v)) {}
+    Cell(unsigned long v) : v_(double(v)) {}
+    Cell(unsigned long long v) : v_(double(v)) {}
+    Cell(std::string s) : v_(std::move(s)) {}
+    Cell(const char* s) : v_(std::string(s)) {}
+    /// The CSV text: numbers with 9 significant digits (integers exactly), text as given.
+    std::string str() const;
+
+private:
+    std::variant<double, std::string> v_;
+};
+
+/// Writes metrics.csv: a header row, then one row per row() call, flushed at once (an interrupted run
+/// keeps its rows).
+class MetricsCsv {
+public:
+    /// Creates (truncates) `path` and writes the header. Throws std::runtime_error naming the file if
+    /// it cannot be written.
+    MetricsCsv(const std::filesystem::path& path, std::vector<std::string> columns);
+    /// Appends a row; throws std::invalid_argument unless it has one value per column.
+    void row(const std::vector<Cell>& values);
+    const std::vector<std::string>& columns() const noexcept { return columns_; }
+    const std::filesystem::path& path() const noexcept { return path_; }
+    std::size_t rows() const noexcept { return rows_; }
+
+private:
+    std::filesystem::path path_;
+    std::vector<std::string> columns_;
+    std::ofstream f_;
+    std::size_t rows_ = 0;
+};
+
+/// Sums over the batches of an epoch (or an evaluation pass): loss weighted by batch size, correct
+/// predictions, examples, and the seconds spent.
+struct EpochStats {
+    double loss_sum = 0;        ///< sum over batches of (mean batch loss x batch size)
+    std::size_t correct = 0;    ///< correct predictions (classifiers)
+    std::size_t examples = 0;   ///< examples seen
+    std::size_t batches = 0;    ///< batches seen
+    double seconds = 0;         ///< wall time of the pass
+
+    /// Mean loss per example.
+    double loss() const { return examples ? loss_sum / double(examples) : 0.0; }
+    /// Fraction of correct predictions.
+    double accuracy() const { return examples ? double(correct) / double(examples) : 0.0; }
+    /// Throughput of the pass.
+    double examples_per_sec() const { return seconds > 0 ? double(examples) / seconds : 0.0; }
+    /// Adds one batch.
+    void add(double mean_loss, std::size_t batch_size, std::size_t n_correct = 0) {
+        loss_sum += mean_loss * double(batch_size);
+        correct += n_correct;
+        examples += batch_size;
+        ++batches;
+    }
+};
+
+/// Number of rows of `logits` (batch x classes) whose largest entry (the first, on ties) is at the
+/// index given by `labels` (d2l's accuracy()).
+template <class T, class Y>
+std::size_t count_correct(const Tensor<T, 2>& logits, const Tensor<Y, 1>& labels) {
+    const std::size_t n = logits.shape(0), k = logits.shape(1);
+    std::size_t correct = 0;
+    const T* p = logits.data();
+    for (std::size_t i = 0; i < n; ++i, p += k) {
+        std::size_t best = 0;
+        for (std::size_t j = 1; j < k; ++j)
+            if (p[j] > p[best]) best = j;
+        correct += best == static_cast<std::size_t>(labels(i));
+    }
+    return correct;
+}
+
+}  // namespace ctgrad::train

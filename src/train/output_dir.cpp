@@ -1,0 +1,17 @@
+#include <ctgrad/train/output_dir.hpp>
+
+#include <stdexcept>
+#include <system_error>
+
+namespace ctgrad::train {
+
+std::filesystem::path prepare_out_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+        throw std::runtime_error("cannot create the output directory " + dir.string() +
+                                 (ec ? ": " + ec.message() : ": a file of that name exists"));
+    return dir;
+}
+
+}  // namespace ctgrad::train
