@@ -6,3 +6,9 @@
 #include <ctgrad/expr/reduce.hpp>
 #include <ctgrad/autodiff/backward.hpp>
 #include <ctgrad/autodiff/gradcheck.hpp>
+#include <ctgrad/nn/nn.hpp>
+#include <ctgrad/optim/optimizer.hpp>
+#include <ctgrad/optim/params.hpp>
+#include <ctgrad/optim/rules.hpp>
+#include <ctgrad/sched/schedules.hpp>
+#include <ctgrad/data/data.hpp>

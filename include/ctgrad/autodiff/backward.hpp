@@ -14,11 +14,23 @@ void write_value(Node& n, typename Node::value_type* out) {
 }
 }  // namespace detail
 
+namespace detail {
+/// The node to run: a non-const lvalue node is run in place (so its results, e.g. a loss's
+/// accuracy, can be read afterwards); anything else is turned into a node held here.
+template <class E>
+decltype(auto) node_to_run(E&& e) {
+    if constexpr (Expr<E> && std::is_lvalue_reference_v<E> && !std::is_const_v<std::remove_reference_t<E>>)
+        return static_cast<E&&>(e);
+    else
+        return to_node<operand_value_t<E>>(std::forward<E>(e));
+}
+}  // namespace detail
+
 /// Evaluates an expression (or copies a Param's value / a Tensor) into a new Tensor.
 template <TensorLike E>
 auto eval(E&& e) {
-    auto n = to_node<operand_value_t<E>>(std::forward<E>(e));
-    using Node = decltype(n);
+    decltype(auto) n = detail::node_to_run(std::forward<E>(e));
+    using Node = std::remove_reference_t<decltype(n)>;
     n.prepare();
     Tensor<typename Node::value_type, Node::rank> out(n.shape());
     detail::write_value(n, out.data());
@@ -49,8 +61,8 @@ template <class E> struct is_sum_all<SumAll<E>> : std::true_type {};
 /// Throws std::invalid_argument if e holds more than one element.
 template <TensorLike E>
 auto backward(E&& e) {
-    auto n = to_node<operand_value_t<E>>(std::forward<E>(e));
-    using Node = decltype(n);
+    decltype(auto) n = detail::node_to_run(std::forward<E>(e));
+    using Node = std::remove_reference_t<decltype(n)>;
     using T = typename Node::value_type;
     if constexpr (detail::is_sum_all<Node>::value) {
         // The usual loss form: sum or mean of a region. One pass gives the value and the adjoints.

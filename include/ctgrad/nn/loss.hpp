@@ -31,13 +31,16 @@ public:
         x_ = e_.materialize(xbuf_);
         lse_.resize(n);
         double total = 0;
+        correct_ = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const auto label = y(i);
             if (label < 0 || std::size_t(label) >= c)
                 throw std::invalid_argument("nn::cross_entropy: label " + std::to_string(label) + " at index " +
                                             std::to_string(i) + " is not a class index in [0, " + std::to_string(c) + ")");
             const T* row = x_ + i * c;
-            const T m = *std::max_element(row, row + c);
+            const T* top = std::max_element(row, row + c);  // the first maximum, as d2l's argmax
+            const T m = *top;
+            correct_ += std::size_t(top - row) == std::size_t(label);
             T s = 0;
             for (std::size_t j = 0; j < c; ++j) s += std::exp(row[j] - m);
             lse_.data()[i] = m + std::log(s);
@@ -63,6 +66,10 @@ public:
         }
     }
 
+    /// After evaluation: how many rows have their largest logit at the label (d2l's accuracy
+    /// numerator), found in the same pass as the loss.
+    std::size_t correct() const { return correct_; }
+
 private:
     const Labels& labels() const {
         if constexpr (OwnLabels) return labels_; else return *labels_;
@@ -72,6 +79,7 @@ private:
     Shape<2> s_{};
     const T* x_ = nullptr;
     Scratch<T> xbuf_, lse_, dx_;
+    std::size_t correct_ = 0;
 };
 
 /// Mean softmax cross-entropy of (batch, classes) logits against integer class labels

@@ -1,0 +1,70 @@
+// d2l 12.11 "Learning Rate Scheduling": LeNet on Fashion-MNIST with minibatch SGD and a choice of
+// schedules, d2l's settings as defaults (lr 0.3, batch 256, 30 epochs, schedule stepped per epoch).
+//
+//   lenet --scheduler cosine-warmup --epochs 30
+#include <map>
+
+#include <ctgrad/sched/schedules.hpp>
+
+#include "classifier.hpp"
+
+using namespace ctgrad;
+
+namespace {
+/// Builds the optimizer for `sched` and trains; lr_given: --lr was on the command line and
+/// replaces the schedule's d2l base rate.
+template <class Schedule>
+void run(Schedule schedule, const train::CommonOptions& o, bool per_epoch, const example::FashionData& d,
+         const std::filesystem::path& out, train::Summary& summary) {
+    nn::manual_seed(o.seed);
+    auto net = nn::lenet<float>();
+    optim::Optimizer optimizer(net.parameters(), optim::SGD{}, schedule,
+                               per_epoch ? optim::Pace::per_epoch : optim::Pace::per_update);
+    example::fit(net, optimizer, d, o, per_epoch, out, summary);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    return train::run_main(argc, argv, [&] {
+        CLI::App app{"d2l 12.11: LeNet on Fashion-MNIST with a learning-rate schedule"};
+        train::CommonOptions o{.epochs = 30, .batch_size = 256, .lr = 0.3};
+        train::add_common_flags(app, o, "lenet");
+        std::string scheduler = "constant", per = "epoch";
+        std::size_t limit_train = 0;
+        app.add_option("--scheduler", scheduler,
+                       "constant (lr), sqrt (0.1 (t+1)^-1/2), factor (x0.9 down to 0.01), multifactor (0.5, halved "
+                       "at epochs 15 and 30), cosine (0.3 -> 0.01 over 20), cosine-warmup (5 warm-up epochs)")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"constant", "sqrt", "factor", "multifactor", "cosine", "cosine-warmup"}));
+        app.add_option("--schedule-per", per, "advance the schedule per epoch (as d2l) or per update")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"epoch", "update"}));
+        app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")
+            ->capture_default_str();
+        train::parse(app, argc, argv);
+        const bool lr_given = app.count("--lr") > 0;
+        const bool per_epoch = per == "epoch";
+        // d2l's rates for each schedule unless --lr is given.
+        auto base = [&](double d2l) { return lr_given ? o.lr : d2l; };
+
+        const auto out = train::prepare_out_dir(o.out);
+        const auto d = example::load_fashion(o.data_path(), limit_train);
+        train::Summary summary;
+        summary["model"] = "lenet";
+        summary["scheduler"] = scheduler;
+        summary["schedule_per"] = per;
+        if (scheduler == "constant") {
+            run(sched::Constant{.lr = base(0.3)}, o, per_epoch, d, out, summary);
+        } else if (scheduler == "sqrt") {
+            run(sched::SquareRoot{.lr = base(0.1)}, o, per_epoch, d, out, summary);
+        } else if (scheduler == "factor") {
+            run(sched::Factor{.factor = 0.9, .stop_factor_lr = 1e-2, .base_lr = base(0.3)}, o, per_epoch, d, out, summary);
+        } else if (scheduler == "multifactor") {
+            run(sched::MultiFactor{.steps = {15, 30}, .factor = 0.5, .base_lr = base(0.5)}, o, per_epoch, d, out, summary);
+        } else if (scheduler == "cosine") {
+            run(sched::Cosine{.max_update = 20, .base_lr = base(0.3), .final_lr = 0.01}, o, per_epoch, d, out, summary);
+        } else {
+            run(sched::cosine_with_warmup(20, base(0.3), 0.01, /*warmup_steps=*/5), o, per_epoch, d, out, summary);
+        }
+    });
+}
