@@ -241,4 +241,27 @@ BOOST_AUTO_TEST_CASE(adam_float_matches_double_recurrence) {
     for (std::size_t i = 0; i < m; ++i) BOOST_TEST(double(p.value()(i)) == x[i], tt::tolerance(1e-5));
 }
 
+BOOST_AUTO_TEST_CASE(every_size_through_head_batches_and_tail) {
+    // Sizes 0..70 float: the pass splits into a scalar head (to align w), SIMD batches and a
+    // scalar tail; every element must get the same RMSProp update.
+    for (std::size_t m = 0; m <= 70; ++m) {
+        Tensor<float, 1> init = xt::zeros<float>({m});
+        for (std::size_t i = 0; i < m; ++i) init(i) = float(w0(i));
+        Param<float, 1> p(init);
+        optim::Optimizer opt(optim::params(p), optim::RMSProp{}, sched::Constant{.lr = 0.1});
+        std::vector<double> x(m), s(m, 0.0);
+        for (std::size_t i = 0; i < m; ++i) x[i] = double(init(i));
+        for (int k = 1; k <= 3; ++k) {
+            for (std::size_t i = 0; i < m; ++i) {
+                const float gf = float(grad(k, i));
+                p.grad()(i) = gf;
+                s[i] = 0.9 * s[i] + 0.1 * double(gf) * double(gf);
+                x[i] -= 0.1 * double(gf) / std::sqrt(s[i] + 1e-6);
+            }
+            opt.step();
+        }
+        for (std::size_t i = 0; i < m; ++i) BOOST_TEST(std::abs(double(p.value()(i)) - x[i]) < 1e-5);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

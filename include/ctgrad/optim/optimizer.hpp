@@ -21,8 +21,10 @@
 ///
 /// `set_schedule_step(t)` jumps to a position (e.g. to an epoch number, or when resuming).
 /// The rate used by a step() is lr() *before* that step: the first update uses schedule(0).
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
@@ -98,11 +100,19 @@ CTGRAD_INLINE void fused_element(const Rule& rule, T* w, T* g, const std::array<
     for (std::size_t k = 0; k < K; ++k) detail::store_v(s[k] + i, sv[k]);
 }
 
-/// The whole pass over n elements: SIMD batches, then a scalar tail.
+/// The whole pass over n elements: a scalar head up to the first batch-aligned element of w,
+/// SIMD batches, then a scalar tail. (Large tensors from the same allocator usually share their
+/// offset modulo the batch size, so aligning w keeps most of the batches from straddling cache
+/// lines in every array.)
 template <bool Decay, class Rule, class T, std::size_t K, class C>
 void fused_pass(const Rule& rule, T* w, T* g, const std::array<T*, K>& s, std::size_t n, const C& c, T wd) {
     using B = xsimd::batch<T>;
+    constexpr std::size_t bytes = sizeof(T) * B::size;
+    const std::size_t misalign = reinterpret_cast<std::uintptr_t>(w) % bytes;
+    std::size_t head = misalign == 0 || misalign % sizeof(T) != 0 ? 0 : (bytes - misalign) / sizeof(T);
+    head = std::min(head, n);
     std::size_t i = 0;
+    for (; i < head; ++i) fused_element<T, Decay>(rule, w, g, s, i, c, wd);
     for (; i + B::size <= n; i += B::size) fused_element<B, Decay>(rule, w, g, s, i, c, wd);
     for (; i < n; ++i) fused_element<T, Decay>(rule, w, g, s, i, c, wd);
 }
