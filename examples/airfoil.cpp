@@ -1,0 +1,250 @@
+// d2l 12.5-12.10 (chapter 11 of the PyTorch edition): linear regression on the airfoil self-noise data
+// (the first 1500 rows, every column whitened) trained with minibatch SGD and its refinements, in
+// d2l's two forms:
+//   from scratch (default)  loose Params w ~ N(0, 0.01²) and b = 0, d2l's linreg and squared_loss
+//                           (x w + b - y)² / 2, backward() and optim::Optimizer — d2l's train_ch11;
+//   --concise               nn::Linear<5, 1> and nn::mse (PyTorch's MSELoss, no 1/2; the reported
+//                           loss is halved, as d2l's train_concise_ch11 does).
+// Every 200 examples the loss over the whole data set is recorded (d2l's evaluation points; the
+// time axis counts training only, not these evaluations).
+//
+//   airfoil --optimizer sgd|momentum|adagrad|rmsprop|adadelta|adam   (d2l's settings per chapter)
+//   airfoil --compare        d2l 12.5's four settings: gd, sgd, minibatch 100, minibatch 10
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <ctgrad/ctgrad.hpp>
+#include <ctgrad/data/data.hpp>
+#include <ctgrad/nn/linear.hpp>
+#include <ctgrad/nn/loss.hpp>
+#include <ctgrad/optim/optimizer.hpp>
+#include <ctgrad/sched/schedules.hpp>
+#include <ctgrad/train/train.hpp>
+
+using namespace ctgrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Data = data::Airfoil<float>;
+
+/// d2l's from-scratch model: linreg(X, w, b) = X w + b with squared_loss = (ŷ - y)² / 2.
+struct ScratchModel {
+    Param<float, 2> w;
+    Param<float, 1> b;
+    explicit ScratchModel(std::uint64_t seed) : w(Tensor<float, 2>::from_shape({5, 1})), b(xt::zeros<float>({1})) {
+        std::mt19937_64 g(seed);
+        nn::init::normal(w.value(), 0.01, g);
+    }
+    auto net(const Tensor<float, 2>& X) { return matmul(X, w) + b; }
+    template <class E>
+    static auto squared_loss(E&& y_hat, const Tensor<float, 2>& y) {
+        return square(std::forward<E>(y_hat) - y) / 2;
+    }
+    /// One minibatch: adds the gradient of the mean loss into w.grad(), b.grad(); returns the loss.
+    double train_loss(const Tensor<float, 2>& X, const Tensor<float, 2>& y) {
+        return backward(mean(squared_loss(net(X), y)));
+    }
+    /// Mean loss over a data set (no gradients).
+    double eval_loss(const Tensor<float, 2>& X, const Tensor<float, 2>& y) {
+        return eval(mean(squared_loss(net(X), y)))();
+    }
+    auto parameters() { return optim::params(w, b); }
+};
+
+/// d2l's concise model: nn.Linear(5, 1) with weight ~ N(0, 0.01²) and nn.MSELoss.
+struct ConciseModel {
+    nn::Linear<5, 1> net;
+    explicit ConciseModel(std::uint64_t seed) {
+        std::mt19937_64 g(seed);
+        nn::init::normal(net.weight.value(), 0.01, g);
+        nn::init::zeros(net.bias.value());  // PyTorch draws it uniformly; d2l leaves that as is
+    }
+    double train_loss(const Tensor<float, 2>& X, const Tensor<float, 2>& y) { return backward(nn::mse(net(X), y)); }
+    /// Halved, as d2l's train_concise_ch11 reports it, so both forms print the same quantity.
+    double eval_loss(const Tensor<float, 2>& X, const Tensor<float, 2>& y) { return eval(nn::mse(net(X), y))() / 2; }
+    auto parameters() { return net.parameters(); }
+};
+
+/// One training run's settings.
+struct Setting {
+    std::string name;  ///< label in metrics.csv and the plot
+    double lr;
+    std::size_t batch_size, epochs;
+};
+
+/// What a run produced.
+struct Run {
+    std::vector<double> epoch, time, loss;  ///< evaluation points
+    double train_seconds = 0;
+    std::size_t steps = 0, examples = 0;
+    double final_loss() const { return loss.empty() ? 0.0 : loss.back(); }
+    double sec_per_epoch(std::size_t epochs) const { return train_seconds / double(epochs); }
+    double us_per_step() const { return steps ? train_seconds / double(steps) * 1e6 : 0.0; }
+};
+
+/// d2l's train_ch11 / train_concise_ch11 loop for any model and update rule.
+template <class Model, class Rule>
+Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Setting& s, std::uint64_t seed,
+               train::MetricsCsv& csv) {
+    Model model(seed);
+    optim::Optimizer optimizer(model.parameters(), rule, sched::Constant{.lr = s.lr});
+    data::DataLoader loader(d.features, d.labels, {.batch_size = s.batch_size, .shuffle = true, .seed = seed});
+    train::Progress progress(s.epochs, loader.num_batches());
+    Tensor<float, 2> y;  // the batch's labels as a column, to match X w's shape (batch, 1)
+
+    Run run;
+    auto record = [&](double epoch) {
+        const double l = model.eval_loss(d.features, y_all);
+        run.epoch.push_back(epoch);
+        run.time.push_back(run.train_seconds);
+        run.loss.push_back(l);
+        csv.row({s.name, s.lr, s.batch_size, epoch, run.train_seconds, l});
+    };
+    std::size_t n = 0;
+    for (std::size_t epoch = 0; epoch < s.epochs; ++epoch) {
+        progress.begin_epoch(epoch);
+        std::size_t b = 0;
+        train::Timer timer;
+        for (auto& batch : loader.epoch()) {
+            if (y.size() != batch.size()) y.resize({batch.size(), 1});
+            std::copy(batch.y.begin(), batch.y.end(), y.begin());
+            const double loss = model.train_loss(batch.x, y);
+            train::check_finite(loss, epoch + 1, ++b);
+            optimizer.step();
+            progress.step(batch.size(), loss);
+            n += batch.size();
+            if (n % 200 == 0) {  // d2l's evaluation points, outside the timed intervals
+                run.train_seconds += timer.stop();
+                record(double(n) / double(batch.size()) / double(loader.num_batches()));
+                timer.start();
+            }
+        }
+        run.train_seconds += timer.stop();
+        progress.end_epoch();
+        run.steps += b;
+    }
+    run.examples = n;
+    if (n % 200 != 0) record(double(s.epochs));  // always end with the final loss
+    return run;
+}
+
+/// Calls f(rule) with the update rule named `name` and its hyper-parameters.
+template <class F>
+void with_rule(const std::string& name, double beta, double gamma, double rho, F&& f) {
+    if (name == "sgd") f(optim::SGD{});
+    else if (name == "momentum") f(optim::Momentum{.beta = beta});
+    else if (name == "adagrad") f(optim::Adagrad{});
+    else if (name == "rmsprop") f(optim::RMSProp{.gamma = gamma});
+    else if (name == "adadelta") f(optim::Adadelta{.rho = rho});
+    else f(optim::Adam{});
+}
+
+/// d2l's settings per optimizer chapter: {from-scratch lr, concise lr, from-scratch beta, concise beta}.
+struct Defaults {
+    double lr_scratch, lr_concise, beta_scratch = 0.5, beta_concise = 0.9;
+};
+Defaults defaults_for(const std::string& name) {
+    if (name == "sgd") return {0.05, 0.01};             // 12.5: train_sgd(.05, 10); concise SGD lr 0.01
+    if (name == "momentum") return {0.02, 0.005};       // 12.6: lr 0.02, momentum 0.5; concise 0.005, 0.9
+    if (name == "adagrad") return {0.1, 0.1};           // 12.7
+    if (name == "rmsprop") return {0.01, 0.01};         // 12.8: gamma 0.9
+    if (name == "adadelta") return {1.0, 1.0};          // 12.9: no rate (1), rho 0.9
+    return {0.01, 0.01};                                // 12.10: Adam
+}
+
+std::string sig3(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return train::run_main(argc, argv, [&] {
+        CLI::App app{"d2l 12.5-12.10: linear regression on the airfoil data (first 1500 whitened rows) with "
+                     "minibatch SGD, momentum, Adagrad, RMSProp, Adadelta or Adam"};
+        train::CommonOptions opt{.epochs = 2, .batch_size = 10, .lr = 0.05, .seed = 0};
+        train::add_common_flags(app, opt, "airfoil");
+        std::string optimizer = "sgd";
+        bool concise = false, compare = false;
+        double beta = 0, gamma = 0.9, rho = 0.9;
+        app.add_option("--optimizer", optimizer, "update rule (defaults for --lr etc. follow d2l's chapter for it)")
+            ->capture_default_str()
+            ->check(CLI::IsMember({"sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam"}));
+        app.add_flag("--concise", concise, "use nn::Linear and nn::mse (d2l's concise implementation; 4 epochs)");
+        app.add_flag("--compare", compare,
+                     "run d2l 12.5's four SGD settings (gd, sgd, minibatch 100, minibatch 10) and plot loss against time");
+        app.add_option("--momentum", beta, "momentum beta (default: 0.5, concise 0.9)")->check(CLI::Range(0.0, 1.0));
+        app.add_option("--gamma", gamma, "RMSProp gamma")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+        app.add_option("--rho", rho, "Adadelta rho")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+        app.get_option("--lr")->description("learning rate (default: d2l's for the optimizer)");
+        app.get_option("--epochs")->description("number of epochs (default: 2, concise 4)");
+        train::parse(app, argc, argv);
+
+        const Defaults def = defaults_for(optimizer);
+        if (!app.count("--lr")) opt.lr = concise ? def.lr_concise : def.lr_scratch;
+        if (!app.count("--momentum")) beta = concise ? def.beta_concise : def.beta_scratch;
+        if (!app.count("--epochs") && concise) opt.epochs = 4;
+
+        const Data d = data::load_airfoil<float>(opt.data_path());  // throws DataError naming the file
+        Tensor<float, 2> y_all = Tensor<float, 2>::from_shape({d.labels.size(), 1});
+        std::copy(d.labels.begin(), d.labels.end(), y_all.begin());
+        const fs::path out = train::prepare_out_dir(opt.out);
+        train::MetricsCsv csv(out / "metrics.csv", {"setting", "lr", "batch_size", "epoch", "time_s", "loss"});
+
+        std::vector<Setting> settings;
+        if (compare) {
+            const std::size_t e = app.count("--epochs") ? opt.epochs : 2;
+            settings = {{"gd", 1.0, 1500, app.count("--epochs") ? opt.epochs : 10},
+                        {"sgd", 0.005, 1, e},
+                        {"minibatch 100", 0.4, 100, e},
+                        {"minibatch 10", 0.05, 10, e}};
+            optimizer = "sgd";
+        } else {
+            settings = {{optimizer, opt.lr, opt.batch_size, opt.epochs}};
+        }
+
+        train::Summary summary;
+        summary["form"] = concise ? "concise" : "scratch";
+        train::Panel by_epoch{.title = "loss vs epoch", .xlabel = "epoch", .ylabel = "loss"};
+        train::Panel by_time{.title = "loss vs time", .xlabel = "time (s, training only)", .ylabel = "loss",
+                             .log_x = compare};
+        std::vector<std::string> lines;
+        for (const Setting& s : settings) {
+            Run run;
+            with_rule(optimizer, beta, gamma, rho, [&](auto rule) {
+                run = concise ? train_ch11<ConciseModel>(d, y_all, rule, s, opt.seed, csv)
+                              : train_ch11<ScratchModel>(d, y_all, rule, s, opt.seed, csv);
+            });
+            train::Summary r;
+            r["optimizer"] = optimizer;
+            r["lr"] = s.lr;
+            r["batch_size"] = s.batch_size;
+            r["epochs"] = s.epochs;
+            r["loss"] = run.final_loss();
+            r["sec_per_epoch"] = run.sec_per_epoch(s.epochs);
+            r["us_per_step"] = run.us_per_step();
+            r["train_examples_per_sec"] = double(run.examples) / run.train_seconds;
+            r["steps"] = run.steps;
+            if (optimizer == "momentum") r["momentum"] = beta;
+            if (optimizer == "rmsprop") r["gamma"] = gamma;
+            if (optimizer == "adadelta") r["rho"] = rho;
+            if (compare) summary["settings"][s.name] = r;
+            else summary.update(r);
+            by_epoch.curves.push_back({.title = s.name, .x = run.epoch, .y = run.loss});
+            by_time.curves.push_back({.title = s.name, .x = run.time, .y = run.loss, .points = compare});
+            char buf[160];
+            // d2l's line; its %.3f would print 0.000 sec/epoch here, so three significant digits.
+            std::snprintf(buf, sizeof buf, "loss: %.3f, %s sec/epoch", run.final_loss(),
+                          sig3(run.sec_per_epoch(s.epochs)).c_str());
+            lines.push_back(compare ? std::string(buf) + "  (" + s.name + ")" : std::string(buf));
+        }
+        train::write_summary(out, summary);
+        train::report(train::plot_curves(out, "plot", {by_epoch, by_time}));
+        for (const auto& l : lines) std::printf("%s\n", l.c_str());
+    });
+}
