@@ -45,6 +45,33 @@ inline void run(T* __restrict d, const T* __restrict s, std::size_t n) {
     }
 }
 
+// d[0, n) = s[0, n) for the short rows of the direct kernels (10-32 values): a libc memmove call per
+// row cost 14% of LeNet's convolution time, so full vectors plus one masked vector instead.
+inline void copy_short(float* __restrict d, const float* __restrict s, std::size_t n) {
+#if XSIMD_WITH_AVX512F
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
+    if (i < n) {
+        const __mmask16 m = __mmask16((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+    }
+#else
+    run<false>(d, s, n);
+#endif
+}
+inline void copy_short(double* __restrict d, const double* __restrict s, std::size_t n) {
+#if XSIMD_WITH_AVX512F
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm512_storeu_pd(d + i, _mm512_loadu_pd(s + i));
+    if (i < n) {
+        const __mmask8 m = __mmask8((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_pd(d + i, m, _mm512_maskz_loadu_pd(m, s + i));
+    }
+#else
+    run<false>(d, s, n);
+#endif
+}
+
 // Output positions o in [lo, hi) for which o*stride + kk - pad falls inside [0, in).
 struct Range {
     std::size_t lo, hi;
@@ -149,7 +176,7 @@ void pad_image(const Conv2dShape& s, const Geometry& g, const T* __restrict x, T
             T* d = dc + (h + p) * g.Wp;
             const T* src = x + (c * s.in_h + h) * s.in_w;
             for (std::size_t i = 0; i < p; ++i) d[i] = T(0);
-            for (std::size_t i = 0; i < s.in_w; ++i) d[p + i] = src[i];
+            copy_short(d + p, src, s.in_w);
             for (std::size_t i = p + s.in_w; i < g.Wp; ++i) d[i] = T(0);
         }
         std::fill(dc + (s.in_h + p) * g.Wp, dc + g.Hp * g.Wp, T(0));
@@ -226,13 +253,12 @@ struct Direct {
     using batch = xsimd::batch<T>;
     static constexpr std::size_t W = batch::size;
 #if XSIMD_WITH_AVX512F
-    static constexpr std::size_t OCB = 6;  // forward: 6 channels x 4 vectors = 24 of 32 registers
-    static constexpr std::size_t ACC = 24;
+    static constexpr std::size_t ACC = 24;  // accumulators of 32 registers (the rest: loads, broadcasts)
+    static constexpr std::size_t MAX_OCB = 8, MAX_V = 6;
 #else
-    static constexpr std::size_t OCB = 3;  // 16 registers: 3 x 4 accumulators
-    static constexpr std::size_t ACC = 12;
+    static constexpr std::size_t ACC = 12;  // of 16 registers
+    static constexpr std::size_t MAX_OCB = 4, MAX_V = 4;
 #endif
-    static constexpr std::size_t V = ACC / OCB;
 };
 
 // Geometry of the padded-width formulation of a stride-1 convolution.
@@ -286,33 +312,47 @@ template <class T>
 using TileFn = void (*)(const T*, const std::uint32_t*, std::size_t, const T*, const T*, T*, std::size_t);
 template <class T, std::size_t OCB, std::size_t... V>
 constexpr auto tile_row(std::index_sequence<V...>) {
-    return std::array<TileFn<T>, sizeof...(V)>{&direct_tile<T, OCB, V + 1>...};
+    // Only tiles that fit the register budget are instantiated.
+    return std::array<TileFn<T>, sizeof...(V)>{
+        (OCB * (V + 1) <= Direct<T>::ACC ? &direct_tile<T, OCB, std::min(V + 1, Direct<T>::ACC / OCB)> : nullptr)...};
 }
 template <class T, std::size_t... O>
 constexpr auto tile_table(std::index_sequence<O...>) {
-    return std::array<std::array<TileFn<T>, Direct<T>::V>, sizeof...(O)>{
-        tile_row<T, O + 1>(std::make_index_sequence<Direct<T>::V>{})...};
+    return std::array<std::array<TileFn<T>, Direct<T>::MAX_V>, sizeof...(O)>{
+        tile_row<T, O + 1>(std::make_index_sequence<Direct<T>::MAX_V>{})...};
 }
 // [OCB-1][V-1]
 template <class T>
-inline constexpr auto kTiles = tile_table<T>(std::make_index_sequence<Direct<T>::OCB>{});
+inline constexpr auto kTiles = tile_table<T>(std::make_index_sequence<Direct<T>::MAX_OCB>{});
+
+// Channels per tile: the largest block that divides OC evenly (LeNet: 6 -> 6, 16 -> 8), else the
+// largest block with a remainder tile.
+template <class T>
+std::size_t pick_ocb(std::size_t OC) {
+    for (std::size_t b = std::min(OC, Direct<T>::MAX_OCB); b >= 4; --b)
+        if (OC % b == 0) return b;
+    return std::min(OC, Direct<T>::ACC / 4);
+}
 
 // Stride-1 forward for one image from its padded copy xp: y (OC x OH x OW) via ytmp (OC x Qv).
 template <class T>
 void direct_image(const Conv2dShape& s, const FlatGeometry& g, const T* xp, const T* w, const T* bias, T* ytmp, T* y) {
-    constexpr std::size_t W = Direct<T>::W, OCB = Direct<T>::OCB, V = Direct<T>::V;
-    const std::size_t OC = s.out_channels, nv = g.Qv / W;
+    constexpr std::size_t W = Direct<T>::W;
+    const std::size_t OC = s.out_channels, nv = g.Qv / W, OCB = pick_ocb<T>(OC);
     for (std::size_t oc = 0; oc < OC; oc += OCB) {
         const std::size_t ob = std::min(OCB, OC - oc);
-        for (std::size_t v = 0; v < nv; v += V) {
-            const std::size_t vb = std::min(V, nv - v);
+        // Vectors per tile: as many as the registers allow, spread evenly over the row.
+        const std::size_t vmax = std::min(Direct<T>::MAX_V, Direct<T>::ACC / ob);
+        const std::size_t groups = (nv + vmax - 1) / vmax, vper = (nv + groups - 1) / groups;
+        for (std::size_t v = 0; v < nv; v += vper) {
+            const std::size_t vb = std::min(vper, nv - v);
             kTiles<T>[ob - 1][vb - 1](xp + v * W, g.koff.data(), g.K, w + oc * g.K, bias ? bias + oc : nullptr,
                                       ytmp + oc * g.Qv + v * W, g.Qv);
         }
     }
     for (std::size_t oc = 0; oc < OC; ++oc)
         for (std::size_t oh = 0; oh < g.OH; ++oh)
-            std::copy_n(ytmp + oc * g.Qv + oh * g.Wp, g.OW, y + (oc * g.OH + oh) * g.OW);
+            copy_short(y + (oc * g.OH + oh) * g.OW, ytmp + oc * g.Qv + oh * g.Wp, g.OW);
 }
 
 // Forward of a stride-1 convolution (also the input gradient, as a convolution of dy).
@@ -414,7 +454,7 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t oh = 0; oh < g.OH; ++oh)
-                    std::copy_n(dyn + (oc * g.OH + oh) * g.OW, g.OW, dyw.data() + oc * g.Qv + oh * g.Wp);
+                    copy_short(dyw.data() + oc * g.Qv + oh * g.Wp, dyn + (oc * g.OH + oh) * g.OW, g.OW);
             for (std::size_t oc = 0; oc < OCp; oc += OCB)
                 for (std::size_t k = 0; k < g.Kp; k += KB)
                     dw_tile<T, OCB, KB>(xpad.data(), g.koff.data() + k, dyw.data() + oc * g.Qv, g.Qv,
