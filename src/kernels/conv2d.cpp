@@ -566,8 +566,109 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
     }
 }
 
+// Weight gradient vectorised over output channels, for OC a multiple of the vector width (LeNet
+// conv2: 16 floats): dwT[k][:] += sum over valid pixels q of dyT[q][:] * x[koff[k] + poff[q]], with
+// dy transposed per image. Only real pixels are visited (no padded-width columns), and each thread's
+// partial sums are exact per weight (no lane reduction). KB taps x OV vectors of accumulators.
+template <class T, std::size_t OV, std::size_t KB>
+void dwt_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, const T* __restrict dyT, std::size_t OC,
+              const std::uint32_t* __restrict poff, std::size_t P, T* __restrict dwT) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    batch acc[KB][OV];
+    const T* xk[KB];
+#pragma GCC unroll 32
+    for (std::size_t j = 0; j < KB; ++j) {
+        xk[j] = xp + koff[j];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < OV; ++v) acc[j][v] = batch::load_aligned(dwT + j * OC + v * W);
+    }
+    for (std::size_t q = 0; q < P; ++q) {
+        const std::size_t po = poff[q];
+        batch d[OV];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < OV; ++v) d[v] = batch::load_aligned(dyT + q * OC + v * W);
+#pragma GCC unroll 32
+        for (std::size_t j = 0; j < KB; ++j) {
+            const batch xv(xk[j][po]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < OV; ++v) acc[j][v] = xsimd::fma(d[v], xv, acc[j][v]);
+        }
+    }
+#pragma GCC unroll 32
+    for (std::size_t j = 0; j < KB; ++j)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < OV; ++v) acc[j][v].store_aligned(dwT + j * OC + v * W);
+}
+
+template <class T, std::size_t OV, std::size_t KB>
+void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    const FlatGeometry g(s, W, KB);  // koff padded to Kp with offset 0: results of those taps are dropped
+    const std::size_t OC = s.out_channels, P = g.OH * g.OW, in_sz = s.in_channels * s.in_h * s.in_w;
+    const Geometry pg(s);
+    const int nt = batch_threads(s.batch);
+    const std::size_t part_sz = (g.Kp + 1) * OC;  // dwT (Kp x OC), then db
+    Scratch<T> part(std::size_t(nt) * part_sz);
+    Scratch<std::uint32_t> poff(P);
+    for (std::size_t oh = 0, i = 0; oh < g.OH; ++oh)
+        for (std::size_t ow = 0; ow < g.OW; ++ow) poff.data()[i++] = std::uint32_t(oh * g.Wp + ow);
+    std::fill(part.data(), part.data() + part.size(), T(0));
+#pragma omp parallel num_threads(nt)
+    {
+        T* pdw = part.data() + std::size_t(omp_get_thread_num()) * part_sz;
+        T* pdb = pdw + g.Kp * OC;
+        Scratch<T> xpad(g.xlen), dyT(P * OC);
+        std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
+#pragma omp for schedule(static)
+        for (idx n = 0; n < idx(s.batch); ++n) {
+            const T* dyn = dy + std::size_t(n) * OC * P;
+            pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
+            for (std::size_t oc = 0; oc < OC; ++oc)
+                for (std::size_t q = 0; q < P; ++q) dyT.data()[q * OC + oc] = dyn[oc * P + q];
+            for (std::size_t k = 0; k < g.Kp; k += KB)
+                dwt_tile<T, OV, KB>(xpad.data(), g.koff.data() + k, dyT.data(), OC, poff.data(), P, pdw + k * OC);
+            if (db)
+                for (std::size_t v = 0; v < OV; ++v) {
+                    batch acc = batch::load_aligned(pdb + v * W);
+                    for (std::size_t q = 0; q < P; ++q) acc += batch::load_aligned(dyT.data() + q * OC + v * W);
+                    acc.store_aligned(pdb + v * W);
+                }
+        }
+    }
+    for (int t = 0; t < nt; ++t) {
+        const T* pdw = part.data() + std::size_t(t) * part_sz;
+        const T* pdb = pdw + g.Kp * OC;
+        for (std::size_t oc = 0; oc < OC; ++oc) {
+            for (std::size_t k = 0; k < g.K; ++k) dw[oc * g.K + k] += pdw[k * OC + oc];
+            if (db) db[oc] += pdb[oc];
+        }
+    }
+}
+
+// Taps per tile for dwt_tile: a divisor of K near the register budget if there is one, so that no
+// padding taps are computed (LeNet conv2: K = 150 -> 25).
+template <class T, std::size_t OV, std::size_t KB, std::size_t... More>
+void dwt_dispatch(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
+    const std::size_t K = s.in_channels * s.kernel * s.kernel;
+    if constexpr (sizeof...(More) == 0) {
+        dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db);
+    } else {
+        if (K % KB == 0) return dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db);
+        dwt_dispatch<T, OV, More...>(s, x, dy, dw, db);
+    }
+}
+
 template <class T>
 void direct_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
+    constexpr std::size_t W = xsimd::batch<T>::size;
+#if XSIMD_WITH_AVX512F
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 25, 24, 20, 18, 16, 24>(s, x, dy, dw, db);
+    if (s.out_channels == 2 * W) return dwt_dispatch<T, 2, 12, 10, 9, 8, 12>(s, x, dy, dw, db);
+#else
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 12, 10, 9, 8, 12>(s, x, dy, dw, db);
+#endif
     // Tiles of OCB x KB accumulators; OCB is picked to waste no output channel where possible
     // (LeNet: 6 channels -> 6 x 4, 16 channels -> 4 x 6 with K = 150 a multiple of 6).
 #if XSIMD_WITH_AVX512F

@@ -113,6 +113,15 @@ void run_all(int threads) {
                     const std::size_t h = 7 + k, w = 9 + st;  // odd, non-square images
                     check_shape<T>({3, ch.first, h, w, ch.second, k, st, p}, rng);
                 }
+    // Stride-1 direct paths: output channels equal to one or two vectors (weight gradient vectorised
+    // over channels; float 16 / 32, double 8 / 16), tap counts that need padding taps (K = 9, 18),
+    // channel blocks with a remainder tile (13 = 6 + 6 + 1), input channels above one tile (12).
+    check_shape<T>({2, 1, 9, 11, 16, 3, 1, 1}, rng);
+    check_shape<T>({2, 2, 8, 9, 8, 3, 1, 0}, rng);
+    check_shape<T>({2, 3, 7, 9, 32, 3, 1, 2}, rng);
+    check_shape<T>({3, 5, 9, 10, 13, 3, 1, 1}, rng);
+    check_shape<T>({2, 12, 6, 6, 7, 3, 1, 1}, rng);
+    check_shape<T>({5, 2, 4, 30, 9, 4, 1, 3}, rng);  // wide rows, padding >= kernel - 1
     // Kernel as large as the padded image: a single output position.
     check_shape<T>({2, 2, 3, 3, 2, 5, 1, 1}, rng);
     omp_set_num_threads(1);
