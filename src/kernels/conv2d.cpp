@@ -241,6 +241,20 @@ int batch_threads(std::size_t batch) {
     return std::max(1, std::min<int>(omp_get_max_threads(), int(batch)));
 }
 
+// Images are handed out in chunks, dynamically: when the other engineers' jobs deschedule one of our
+// threads, the other takes over its remaining chunks instead of idling at the barrier (static halves
+// made 2 threads slower than 1 under load). Weight gradients keep one partial sum per chunk, summed
+// in chunk order, so results depend neither on timing nor on the thread count.
+struct Chunks {
+    std::size_t count, size;
+    explicit Chunks(std::size_t batch)
+        : count(std::min<std::size_t>(batch, 32)), size(count ? (batch + count - 1) / count : 0) {
+        if (size) count = (batch + size - 1) / size;
+    }
+    std::size_t begin(std::size_t c) const { return c * size; }
+    std::size_t end(std::size_t c, std::size_t batch) const { return std::min(batch, (c + 1) * size); }
+};
+
 // ---- Direct stride-1 kernels -------------------------------------------------------------------
 // With stride 1, output pixel (oh, ow) and tap (c, kh, kw) read the padded image at
 // koff[c,kh,kw] + q with q = oh*Wp + ow. Over this "padded-width" index q the convolution is a 1-D
@@ -365,7 +379,7 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
     {
         Scratch<T> xpad(g.xlen), ytmp(s.out_channels * g.Qv);
         std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, Chunks(s.batch).size) nowait
         for (idx n = 0; n < idx(s.batch); ++n) {
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             direct_image(s, g, xpad.data(), w, bias, ytmp.data(), y + std::size_t(n) * out_sz);
@@ -451,7 +465,7 @@ void direct_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx)
         Scratch<T> dxpad(g.xlen), dyw(OC * g.Qv);
         std::fill(dyw.data(), dyw.data() + dyw.size(), T(0));  // columns ow >= OW stay zero
         std::fill(dxpad.data(), dxpad.data() + g.xlen, T(0));  // the tail past the planes is never read back
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, Chunks(s.batch).size) nowait
         for (idx n = 0; n < idx(s.batch); ++n) {
             const T* dyn = dy + std::size_t(n) * OC * P;
             for (std::size_t oc = 0; oc < OC; ++oc)
@@ -525,19 +539,21 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
     const Geometry pg(s);
     const int nt = batch_threads(s.batch);
+    const Chunks ch(s.batch);
     const std::size_t part_sz = (OCp * g.Kp + OCp) * W;  // weights, then bias lanes
-    Scratch<T> part(std::size_t(nt) * part_sz);
+    Scratch<T> part(ch.count * part_sz);
     std::fill(part.data(), part.data() + part.size(), T(0));
 #pragma omp parallel num_threads(nt)
     {
-        T* pdw = part.data() + std::size_t(omp_get_thread_num()) * part_sz;
-        T* pdb = pdw + OCp * g.Kp * W;
         Scratch<T> xpad(g.xlen), dyw(OCp * g.Qv);
         // Zero tails and the columns ow >= OW of dyw stay zero: only valid pixels are written below.
         std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
         std::fill(dyw.data(), dyw.data() + dyw.size(), T(0));
-#pragma omp for schedule(static)
-        for (idx n = 0; n < idx(s.batch); ++n) {
+#pragma omp for schedule(dynamic, 1) nowait
+        for (idx c = 0; c < idx(ch.count); ++c) {
+          T* pdw = part.data() + std::size_t(c) * part_sz;
+          T* pdb = pdw + OCp * g.Kp * W;
+          for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), s.batch); ++n) {
             const T* dyn = dy + std::size_t(n) * OC * P;
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
@@ -553,10 +569,11 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
                     for (std::size_t q = 0; q < g.Qv; q += W) acc += batch::load_aligned(dyw.data() + oc * g.Qv + q);
                     acc.store_aligned(pdb + oc * W);
                 }
+          }
         }
     }
-    for (int t = 0; t < nt; ++t) {
-        const T* pdw = part.data() + std::size_t(t) * part_sz;
+    for (std::size_t c = 0; c < ch.count; ++c) {
+        const T* pdw = part.data() + c * part_sz;
         const T* pdb = pdw + OCp * g.Kp * W;
         for (std::size_t oc = 0; oc < OC; ++oc) {
             for (std::size_t k = 0; k < g.K; ++k)
@@ -609,20 +626,22 @@ void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, 
     const std::size_t OC = s.out_channels, P = g.OH * g.OW, in_sz = s.in_channels * s.in_h * s.in_w;
     const Geometry pg(s);
     const int nt = batch_threads(s.batch);
+    const Chunks ch(s.batch);
     const std::size_t part_sz = (g.Kp + 1) * OC;  // dwT (Kp x OC), then db
-    Scratch<T> part(std::size_t(nt) * part_sz);
+    Scratch<T> part(ch.count * part_sz);
     Scratch<std::uint32_t> poff(P);
     for (std::size_t oh = 0, i = 0; oh < g.OH; ++oh)
         for (std::size_t ow = 0; ow < g.OW; ++ow) poff.data()[i++] = std::uint32_t(oh * g.Wp + ow);
     std::fill(part.data(), part.data() + part.size(), T(0));
 #pragma omp parallel num_threads(nt)
     {
-        T* pdw = part.data() + std::size_t(omp_get_thread_num()) * part_sz;
-        T* pdb = pdw + g.Kp * OC;
         Scratch<T> xpad(g.xlen), dyT(P * OC);
         std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
-#pragma omp for schedule(static)
-        for (idx n = 0; n < idx(s.batch); ++n) {
+#pragma omp for schedule(dynamic, 1) nowait
+        for (idx c = 0; c < idx(ch.count); ++c) {
+          T* pdw = part.data() + std::size_t(c) * part_sz;
+          T* pdb = pdw + g.Kp * OC;
+          for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), s.batch); ++n) {
             const T* dyn = dy + std::size_t(n) * OC * P;
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
@@ -635,10 +654,11 @@ void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, 
                     for (std::size_t q = 0; q < P; ++q) acc += batch::load_aligned(dyT.data() + q * OC + v * W);
                     acc.store_aligned(pdb + v * W);
                 }
+          }
         }
     }
-    for (int t = 0; t < nt; ++t) {
-        const T* pdw = part.data() + std::size_t(t) * part_sz;
+    for (std::size_t c = 0; c < ch.count; ++c) {
+        const T* pdw = part.data() + c * part_sz;
         const T* pdb = pdw + g.Kp * OC;
         for (std::size_t oc = 0; oc < OC; ++oc) {
             for (std::size_t k = 0; k < g.K; ++k) dw[oc * g.K + k] += pdw[k * OC + oc];

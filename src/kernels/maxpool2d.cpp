@@ -18,6 +18,8 @@ namespace {
 
 using idx = std::ptrdiff_t;
 
+// Planes are handed out dynamically in blocks of 64 so that a descheduled thread's share is taken
+// over by the other (results do not depend on the split).
 int plane_threads(std::size_t planes, std::size_t plane_work) {
     if (omp_in_parallel() || planes * plane_work < 16384) return 1;
     return std::max(1, std::min<int>(omp_get_max_threads(), int(planes)));
@@ -112,7 +114,7 @@ template <class T>
 void forward(const Pool2dShape& s, const T* x, T* y, std::uint32_t* am) {
     const std::size_t H = s.in_h, Wd = s.in_w, k = s.kernel, st = s.stride, OH = s.out_h(), OW = s.out_w();
     const std::size_t planes = s.batch * s.channels;
-#pragma omp parallel for schedule(static) num_threads(plane_threads(planes, H * Wd))
+#pragma omp parallel for schedule(dynamic, 64) num_threads(plane_threads(planes, H * Wd))
     for (idx pl = 0; pl < idx(planes); ++pl) {
         const T* xp = x + std::size_t(pl) * H * Wd;
         T* yp = y + std::size_t(pl) * OH * OW;
@@ -162,7 +164,7 @@ template <class T>
 void backward(const Pool2dShape& s, const T* dy, const std::uint32_t* am, T* dx) {
     const std::size_t HW = s.in_h * s.in_w, OHW = s.out_h() * s.out_w();
     const std::size_t planes = s.batch * s.channels;
-#pragma omp parallel for schedule(static) num_threads(plane_threads(planes, HW))
+#pragma omp parallel for schedule(dynamic, 64) num_threads(plane_threads(planes, HW))
     for (idx pl = 0; pl < idx(planes); ++pl) {
         T* dxp = dx + std::size_t(pl) * HW;
         const T* dyp = dy + std::size_t(pl) * OHW;
