@@ -72,6 +72,15 @@ inline void copy_short(double* __restrict d, const double* __restrict s, std::si
 #endif
 }
 
+// dy * (y > 0): the gradient through a ReLU applied to the convolution's output y (ry), fused into the
+// per-image pass over dy so that the layer needs no separate ReLU-backward pass over the batch.
+template <class T>
+inline const T* relu_masked(const T* __restrict dyn, const T* __restrict ryn, std::size_t n, T* __restrict buf) {
+    if (!ryn) return dyn;
+    for (std::size_t i = 0; i < n; ++i) buf[i] = ryn[i] > T(0) ? dyn[i] : T(0);
+    return buf;
+}
+
 // Output positions o in [lo, hi) for which o*stride + kk - pad falls inside [0, in).
 struct Range {
     std::size_t lo, hi;
@@ -350,7 +359,8 @@ std::size_t pick_ocb(std::size_t OC) {
 
 // Stride-1 forward for one image from its padded copy xp: y (OC x OH x OW) via ytmp (OC x Qv).
 template <class T>
-void direct_image(const Conv2dShape& s, const FlatGeometry& g, const T* xp, const T* w, const T* bias, T* ytmp, T* y) {
+void direct_image(const Conv2dShape& s, const FlatGeometry& g, const T* xp, const T* w, const T* bias, T* ytmp, T* y,
+                  bool relu) {
     constexpr std::size_t W = Direct<T>::W;
     const std::size_t OC = s.out_channels, nv = g.Qv / W, OCB = pick_ocb<T>(OC);
     for (std::size_t oc = 0; oc < OC; oc += OCB) {
@@ -364,6 +374,8 @@ void direct_image(const Conv2dShape& s, const FlatGeometry& g, const T* xp, cons
                                       ytmp + oc * g.Qv + v * W, g.Qv);
         }
     }
+    if (relu)  // ReLU epilogue on the ytmp rows, still in L1
+        for (std::size_t i = 0; i < OC * g.Qv; ++i) ytmp[i] = std::max(ytmp[i], T(0));
     for (std::size_t oc = 0; oc < OC; ++oc)
         for (std::size_t oh = 0; oh < g.OH; ++oh)
             copy_short(y + (oc * g.OH + oh) * g.OW, ytmp + oc * g.Qv + oh * g.Wp, g.OW);
@@ -371,7 +383,7 @@ void direct_image(const Conv2dShape& s, const FlatGeometry& g, const T* xp, cons
 
 // Forward of a stride-1 convolution (also the input gradient, as a convolution of dy).
 template <class T>
-void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
+void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, bool relu) {
     const FlatGeometry g(s, Direct<T>::W, 1);
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w, out_sz = s.out_channels * g.OH * g.OW;
     const Geometry pg(s);  // only Hp/Wp are used by pad_image
@@ -382,7 +394,7 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
 #pragma omp for schedule(dynamic, Chunks(s.batch).size) nowait
         for (idx n = 0; n < idx(s.batch); ++n) {
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
-            direct_image(s, g, xpad.data(), w, bias, ytmp.data(), y + std::size_t(n) * out_sz);
+            direct_image(s, g, xpad.data(), w, bias, ytmp.data(), y + std::size_t(n) * out_sz, relu);
         }
     }
 }
@@ -439,7 +451,7 @@ template <class T>
 inline constexpr auto kDxTiles = dx_table<T>(std::make_index_sequence<Direct<T>::MAX_OCB>{});
 
 template <class T>
-void direct_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx) {
+void direct_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx, const T* ry) {
     constexpr std::size_t W = Direct<T>::W;
     const FlatGeometry g(s, W, 1);
     const std::size_t OC = s.out_channels, C = s.in_channels, P = g.OH * g.OW, nv = g.Qv / W;
@@ -462,12 +474,13 @@ void direct_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx)
     const std::size_t plane = C * g.Hp * g.Wp;
 #pragma omp parallel num_threads(batch_threads(s.batch))
     {
-        Scratch<T> dxpad(g.xlen), dyw(OC * g.Qv);
+        Scratch<T> dxpad(g.xlen), dyw(OC * g.Qv), dym(ry ? OC * P : 0);
         std::fill(dyw.data(), dyw.data() + dyw.size(), T(0));  // columns ow >= OW stay zero
         std::fill(dxpad.data(), dxpad.data() + g.xlen, T(0));  // the tail past the planes is never read back
 #pragma omp for schedule(dynamic, Chunks(s.batch).size) nowait
         for (idx n = 0; n < idx(s.batch); ++n) {
-            const T* dyn = dy + std::size_t(n) * OC * P;
+            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
+                                       dym.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t oh = 0; oh < g.OH; ++oh)
                     copy_short(dyw.data() + oc * g.Qv + oh * g.Wp, dyn + (oc * g.OH + oh) * g.OW, g.OW);
@@ -531,7 +544,7 @@ inline T lane_sum(const T* p) {
 // weight (loaded and stored once per image and tile, not reduced per image); the lanes and the
 // threads are summed in a fixed order at the end, so results do not depend on timing.
 template <class T, std::size_t OCB, std::size_t KB>
-void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
+void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
     using batch = xsimd::batch<T>;
     constexpr std::size_t W = batch::size;
     const FlatGeometry g(s, W, KB);
@@ -545,7 +558,7 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
     std::fill(part.data(), part.data() + part.size(), T(0));
 #pragma omp parallel num_threads(nt)
     {
-        Scratch<T> xpad(g.xlen), dyw(OCp * g.Qv);
+        Scratch<T> xpad(g.xlen), dyw(OCp * g.Qv), dym(ry ? OC * P : 0);
         // Zero tails and the columns ow >= OW of dyw stay zero: only valid pixels are written below.
         std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
         std::fill(dyw.data(), dyw.data() + dyw.size(), T(0));
@@ -554,7 +567,8 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
           T* pdw = part.data() + std::size_t(c) * part_sz;
           T* pdb = pdw + OCp * g.Kp * W;
           for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), s.batch); ++n) {
-            const T* dyn = dy + std::size_t(n) * OC * P;
+            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
+                                       dym.data());
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t oh = 0; oh < g.OH; ++oh)
@@ -619,7 +633,7 @@ void dwt_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, cons
 }
 
 template <class T, std::size_t OV, std::size_t KB>
-void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
+void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
     using batch = xsimd::batch<T>;
     constexpr std::size_t W = batch::size;
     const FlatGeometry g(s, W, KB);  // koff padded to Kp with offset 0: results of those taps are dropped
@@ -635,14 +649,15 @@ void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, 
     std::fill(part.data(), part.data() + part.size(), T(0));
 #pragma omp parallel num_threads(nt)
     {
-        Scratch<T> xpad(g.xlen), dyT(P * OC);
+        Scratch<T> xpad(g.xlen), dyT(P * OC), dym(ry ? OC * P : 0);
         std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
 #pragma omp for schedule(dynamic, 1) nowait
         for (idx c = 0; c < idx(ch.count); ++c) {
           T* pdw = part.data() + std::size_t(c) * part_sz;
           T* pdb = pdw + g.Kp * OC;
           for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), s.batch); ++n) {
-            const T* dyn = dy + std::size_t(n) * OC * P;
+            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
+                                       dym.data());
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t q = 0; q < P; ++q) dyT.data()[q * OC + oc] = dyn[oc * P + q];
@@ -670,39 +685,39 @@ void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, 
 // Taps per tile for dwt_tile: a divisor of K near the register budget if there is one, so that no
 // padding taps are computed (LeNet conv2: K = 150 -> 25).
 template <class T, std::size_t OV, std::size_t KB, std::size_t... More>
-void dwt_dispatch(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
+void dwt_dispatch(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
     const std::size_t K = s.in_channels * s.kernel * s.kernel;
     if constexpr (sizeof...(More) == 0) {
-        dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db);
+        dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db, ry);
     } else {
-        if (K % KB == 0) return dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db);
-        dwt_dispatch<T, OV, More...>(s, x, dy, dw, db);
+        if (K % KB == 0) return dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db, ry);
+        dwt_dispatch<T, OV, More...>(s, x, dy, dw, db, ry);
     }
 }
 
 template <class T>
-void direct_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
+void direct_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
     constexpr std::size_t W = xsimd::batch<T>::size;
 #if XSIMD_WITH_AVX512F
-    if (s.out_channels == W) return dwt_dispatch<T, 1, 25, 24, 20, 18, 16, 24>(s, x, dy, dw, db);
-    if (s.out_channels == 2 * W) return dwt_dispatch<T, 2, 12, 10, 9, 8, 12>(s, x, dy, dw, db);
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 25, 24, 20, 18, 16, 24>(s, x, dy, dw, db, ry);
+    if (s.out_channels == 2 * W) return dwt_dispatch<T, 2, 12, 10, 9, 8, 12>(s, x, dy, dw, db, ry);
 #else
-    if (s.out_channels == W) return dwt_dispatch<T, 1, 12, 10, 9, 8, 12>(s, x, dy, dw, db);
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 12, 10, 9, 8, 12>(s, x, dy, dw, db, ry);
 #endif
     // Tiles of OCB x KB accumulators; OCB is picked to waste no output channel where possible
     // (LeNet: 6 channels -> 6 x 4, 16 channels -> 4 x 6 with K = 150 a multiple of 6).
 #if XSIMD_WITH_AVX512F
-    if (s.out_channels % 6 == 0) return direct_backward_weights_impl<T, 6, 4>(s, x, dy, dw, db);
-    return direct_backward_weights_impl<T, 4, 6>(s, x, dy, dw, db);
+    if (s.out_channels % 6 == 0) return direct_backward_weights_impl<T, 6, 4>(s, x, dy, dw, db, ry);
+    return direct_backward_weights_impl<T, 4, 6>(s, x, dy, dw, db, ry);
 #else
-    if (s.out_channels % 3 == 0) return direct_backward_weights_impl<T, 3, 4>(s, x, dy, dw, db);
-    return direct_backward_weights_impl<T, 2, 5>(s, x, dy, dw, db);
+    if (s.out_channels % 3 == 0) return direct_backward_weights_impl<T, 3, 4>(s, x, dy, dw, db, ry);
+    return direct_backward_weights_impl<T, 2, 5>(s, x, dy, dw, db, ry);
 #endif
 }
 
 template <class T>
-void forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
-    if (s.stride == 1) return direct_forward(s, x, w, bias, y);
+void forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, bool relu) {
+    if (s.stride == 1) return direct_forward(s, x, w, bias, y, relu);
     const Geometry g(s);
     const std::size_t OC = s.out_channels, K = g.K, P = g.P;
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
@@ -717,21 +732,24 @@ void forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) 
             if (bias)
                 for (std::size_t oc = 0; oc < OC; ++oc) std::fill(yn + oc * P, yn + (oc + 1) * P, bias[oc]);
             detail::gemm_prepacked_b(false, OC, P, K, T(1), w, K, bp.data(), bias ? T(1) : T(0), yn, P);
+            if (relu)
+                for (std::size_t i = 0; i < OC * P; ++i) yn[i] = std::max(yn[i], T(0));
         }
     }
 }
 
 template <class T>
-void backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx) {
-    if (s.stride == 1 && !is_pointwise(s)) return direct_backward_input(s, dy, w, dx);
+void backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx, const T* ry) {
+    if (s.stride == 1 && !is_pointwise(s)) return direct_backward_input(s, dy, w, dx, ry);
     const std::size_t OC = s.out_channels, K = s.in_channels * s.kernel * s.kernel, P = s.out_h() * s.out_w();
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
 #pragma omp parallel num_threads(batch_threads(s.batch))
     {
-        Scratch<T> col(is_pointwise(s) ? 0 : K * P);
+        Scratch<T> col(is_pointwise(s) ? 0 : K * P), dym(ry ? OC * P : 0);
 #pragma omp for schedule(static)
         for (idx n = 0; n < idx(s.batch); ++n) {
-            const T* dyn = dy + std::size_t(n) * OC * P;
+            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
+                                       dym.data());
             T* dxn = dx + std::size_t(n) * in_sz;
             if (is_pointwise(s)) {
                 gemm(true, false, K, P, OC, T(1), w, K, dyn, P, T(0), dxn, P);
@@ -745,8 +763,8 @@ void backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx) {
 }
 
 template <class T>
-void backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db) {
-    if (s.stride == 1) return direct_backward_weights(s, x, dy, dw, db);
+void backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
+    if (s.stride == 1) return direct_backward_weights(s, x, dy, dw, db, ry);
     const Geometry g(s);
     const std::size_t OC = s.out_channels, K = g.K, P = g.P;
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
@@ -759,10 +777,11 @@ void backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* d
     {
         T* pdw = part.data() + std::size_t(omp_get_thread_num()) * part_sz;
         T* pdb = pdw + OC * K;
-        Scratch<T> xpad(s.in_channels * g.Hp * g.Wp), bp(P * detail::round_up_nr<T>(K));
+        Scratch<T> xpad(s.in_channels * g.Hp * g.Wp), bp(P * detail::round_up_nr<T>(K)), dym(ry ? OC * P : 0);
 #pragma omp for schedule(static)
         for (idx n = 0; n < idx(s.batch); ++n) {
-            const T* dyn = dy + std::size_t(n) * OC * P;
+            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
+                                       dym.data());
             // dw[oc, k] += sum_q dy[oc, q] * col[k, q]: B is col transposed (P x K).
             pad_image(s, g, x + std::size_t(n) * in_sz, xpad.data());
             pack_gather(xpad.data(), g.qoff.data(), P, g.koff.data(), K, bp.data());
@@ -785,23 +804,25 @@ void backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* d
 
 }  // namespace
 
-void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
-    forward(s, x, w, bias, y);
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y, bool relu) {
+    forward(s, x, w, bias, y, relu);
 }
-void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y) {
-    forward(s, x, w, bias, y);
+void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y, bool relu) {
+    forward(s, x, w, bias, y, relu);
 }
-void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-    backward_input(s, dy, w, dx);
+void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx, const float* relu_y) {
+    backward_input(s, dy, w, dx, relu_y);
 }
-void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx) {
-    backward_input(s, dy, w, dx);
+void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx, const double* relu_y) {
+    backward_input(s, dy, w, dx, relu_y);
 }
-void conv2d_backward_weights(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db) {
-    backward_weights(s, x, dy, dw, db);
+void conv2d_backward_weights(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db,
+                             const float* relu_y) {
+    backward_weights(s, x, dy, dw, db, relu_y);
 }
-void conv2d_backward_weights(const Conv2dShape& s, const double* x, const double* dy, double* dw, double* db) {
-    backward_weights(s, x, dy, dw, db);
+void conv2d_backward_weights(const Conv2dShape& s, const double* x, const double* dy, double* dw, double* db,
+                             const double* relu_y) {
+    backward_weights(s, x, dy, dw, db, relu_y);
 }
 
 }  // namespace ctgrad::kernels

@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <omp.h>
@@ -95,6 +96,30 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng) {
     dw = dw0;
     ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), static_cast<T*>(nullptr));
     BOOST_TEST(count_mismatch(dw, rdw, tol) == 0u, "backward_weights (no db) " << name.str());
+
+    // Fused ReLU: forward y = max(0, conv + bias); the backward passes mask dy by y > 0 (the kernel's
+    // own output is the mask, so values rounding to either side of 0 cannot disagree).
+    std::vector<T> yr(ys, nan);
+    ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), yr.data(), true);
+    std::vector<long double> ryr(ys);
+    for (std::size_t i = 0; i < ys; ++i) ryr[i] = std::max(ryb[i], 0.0L);
+    BOOST_TEST(count_mismatch(yr, ryr, tol) == 0u, "forward+bias+relu " << name.str());
+    std::vector<T> dym(ys);
+    for (std::size_t i = 0; i < ys; ++i) dym[i] = yr[i] > T(0) ? dy[i] : T(0);
+    std::vector<long double> rdxm(xs, 0.0L), rdwm(dw0.begin(), dw0.end()), rdbm(db0.begin(), db0.end());
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+        rdxm[xi] += (long double)dym[yi] * w[wi];
+        rdwm[wi] += (long double)dym[yi] * x[xi];
+    });
+    for (std::size_t i = 0; i < ys; ++i) rdbm[(i / P) % s.out_channels] += dym[i];
+    std::fill(dx.begin(), dx.end(), nan);
+    ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), dx.data(), yr.data());
+    BOOST_TEST(count_mismatch(dx, rdxm, tol) == 0u, "backward_input relu " << name.str());
+    dw = dw0;
+    db = db0;
+    ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), db.data(), yr.data());
+    BOOST_TEST(count_mismatch(dw, rdwm, tol) == 0u, "backward_weights relu dw " << name.str());
+    BOOST_TEST(count_mismatch(db, rdbm, tol) == 0u, "backward_weights relu db " << name.str());
 }
 
 template <class T>
