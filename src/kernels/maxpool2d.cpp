@@ -171,7 +171,8 @@ void backward(const Pool2dShape& s, const T* dy, const std::uint32_t* am, T* dx)
         const std::uint32_t* ap = am + std::size_t(pl) * OHW;
 #if XSIMD_WITH_AVX512F
         if constexpr (std::is_same_v<T, float>) {
-            if (s.kernel == 2 && s.stride == 2) {
+            // Narrow planes (LeNet pool2: 5 windows a row) leave most lanes idle; the scatter wins there.
+            if (s.kernel == 2 && s.stride == 2 && s.out_w() >= 8) {
                 backward_2x2(s, dyp, ap, dxp);
                 continue;
             }
