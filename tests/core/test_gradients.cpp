@@ -4,17 +4,13 @@
 
 #include <ctgrad/ctgrad.hpp>
 
+#include "check_grads.hpp"
 #include "random_tensor.hpp"
 
 using namespace ctgrad;
 using ctgrad::test::random_param;
 using ctgrad::test::random_tensor;
 
-#define CHECK_GRADS(f, ...)                                              \
-    do {                                                                 \
-        const auto r = check_gradients(f, __VA_ARGS__);                  \
-        BOOST_TEST(r.passed, "max error " << r.max_error << " at " << r.worst); \
-    } while (0)
 
 BOOST_AUTO_TEST_SUITE(gradients)
 

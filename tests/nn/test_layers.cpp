@@ -5,17 +5,13 @@
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/nn/nn.hpp>
 
+#include "../core/check_grads.hpp"
 #include "../core/random_tensor.hpp"
 
 using namespace ctgrad;
 using ctgrad::test::random_param;
 using ctgrad::test::random_tensor;
 
-#define CHECK_GRADS(f, ...)                                                     \
-    do {                                                                        \
-        const auto r = check_gradients(f, __VA_ARGS__);                         \
-        BOOST_TEST(r.passed, "max error " << r.max_error << " at " << r.worst); \
-    } while (0)
 
 namespace {
 /// A fixed random projection turns a tensor into a scalar whose gradient is not uniform.
