@@ -17,6 +17,7 @@
 #endif
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <utility>
 #include <cstdint>
@@ -72,13 +73,73 @@ inline void copy_short(double* __restrict d, const double* __restrict s, std::si
 #endif
 }
 
-// dy * (y > 0): the gradient through a ReLU applied to the convolution's output y (ry), fused into the
-// per-image pass over dy so that the layer needs no separate ReLU-backward pass over the batch.
+// The gradient with respect to the convolution's own output, image by image, from the gradient dy of
+// the layer output (after the epilogue): routed back through the pooling's argmax and masked by
+// y > 0 for the ReLU, in a per-thread buffer that stays in L1/L2, so that no batch-sized gradient of
+// the convolution output is ever stored.
 template <class T>
-inline const T* relu_masked(const T* __restrict dyn, const T* __restrict ryn, std::size_t n, T* __restrict buf) {
-    if (!ryn) return dyn;
-    for (std::size_t i = 0; i < n; ++i) buf[i] = ryn[i] > T(0) ? dyn[i] : T(0);
-    return buf;
+struct OutputGrad {
+    const T* dy;
+    const T* y;
+    const std::uint32_t* argmax;
+    Conv2dEpilogue ep;
+    std::size_t OC, P, PP;  // channels, convolution-output plane, layer-output plane
+    OutputGrad(const Conv2dShape& s, const T* dy_, const Conv2dEpilogue& ep_, const T* y_, const std::uint32_t* am)
+        : dy(dy_), y(y_), argmax(am), ep(ep_), OC(s.out_channels), P(s.out_h() * s.out_w()),
+          PP(ep_.out_h(s.out_h()) * ep_.out_w(s.out_w())) {}
+    std::size_t buffer_size() const { return ep.relu || ep.pool ? OC * P : 0; }
+    const T* image(std::size_t n, T* __restrict buf) const {
+        const T* __restrict d = dy + n * OC * PP;
+        if (!ep.relu && !ep.pool) return d;
+        const T* __restrict yn = y + n * OC * PP;
+        if (!ep.pool) {
+            for (std::size_t i = 0; i < OC * P; ++i) buf[i] = yn[i] > T(0) ? d[i] : T(0);
+            return buf;
+        }
+        const std::uint32_t* __restrict an = argmax + n * OC * PP;
+        std::fill(buf, buf + OC * P, T(0));
+        for (std::size_t oc = 0; oc < OC; ++oc)
+            for (std::size_t i = oc * PP; i < (oc + 1) * PP; ++i)
+                if (!ep.relu || yn[i] > T(0)) buf[oc * P + an[i]] += d[i];  // += : windows may overlap
+        return buf;
+    }
+};
+
+// The same rule as the max-pool kernels: strictly greater, or the first NaN.
+template <class T>
+inline bool pool_better(T v, T best) {
+    return v > best || (std::isnan(v) && !std::isnan(best));
+}
+
+// Applies the epilogue to one image's convolution output (OC planes of OH x OW; rows ld apart, planes
+// ldp apart) and writes the layer output y densely (and, with pooling, the argmax).
+template <class T>
+void epilogue_image(const Conv2dEpilogue& ep, T* src, std::size_t OC, std::size_t OH, std::size_t OW, std::size_t ld,
+                    std::size_t ldp, T* __restrict y, std::uint32_t* __restrict argmax) {
+    if (!ep.pool) {
+        for (std::size_t oc = 0; oc < OC; ++oc)
+            for (std::size_t oh = 0; oh < OH; ++oh) {
+                T* row = src + oc * ldp + oh * ld;
+                if (ep.relu)
+                    for (std::size_t i = 0; i < OW; ++i) row[i] = std::max(row[i], T(0));
+                copy_short(y + (oc * OH + oh) * OW, row, OW);
+            }
+        return;
+    }
+    const std::size_t K = ep.pool, S = ep.pool_stride, PH = ep.out_h(OH), PW = ep.out_w(OW);
+    for (std::size_t oc = 0; oc < OC; ++oc)
+        for (std::size_t ph = 0; ph < PH; ++ph)
+            for (std::size_t pw = 0; pw < PW; ++pw) {
+                const T* win = src + oc * ldp + ph * S * ld + pw * S;
+                T best = win[0];
+                std::size_t bh = 0, bw = 0;
+                for (std::size_t kh = 0; kh < K; ++kh)
+                    for (std::size_t kw = 0; kw < K; ++kw)
+                        if (pool_better(win[kh * ld + kw], best)) best = win[kh * ld + kw], bh = kh, bw = kw;
+                const std::size_t o = (oc * PH + ph) * PW + pw;
+                y[o] = ep.relu ? std::max(best, T(0)) : best;  // ReLU commutes with the max
+                argmax[o] = std::uint32_t((ph * S + bh) * OW + pw * S + bw);
+            }
 }
 
 // Output positions o in [lo, hi) for which o*stride + kk - pad falls inside [0, in).
@@ -360,7 +421,7 @@ std::size_t pick_ocb(std::size_t OC) {
 // Stride-1 forward for one image from its padded copy xp: y (OC x OH x OW) via ytmp (OC x Qv).
 template <class T>
 void direct_image(const Conv2dShape& s, const FlatGeometry& g, const T* xp, const T* w, const T* bias, T* ytmp, T* y,
-                  bool relu) {
+                  const Conv2dEpilogue& ep, std::uint32_t* argmax) {
     constexpr std::size_t W = Direct<T>::W;
     const std::size_t OC = s.out_channels, nv = g.Qv / W, OCB = pick_ocb<T>(OC);
     for (std::size_t oc = 0; oc < OC; oc += OCB) {
@@ -374,18 +435,16 @@ void direct_image(const Conv2dShape& s, const FlatGeometry& g, const T* xp, cons
                                       ytmp + oc * g.Qv + v * W, g.Qv);
         }
     }
-    if (relu)  // ReLU epilogue on the ytmp rows, still in L1
-        for (std::size_t i = 0; i < OC * g.Qv; ++i) ytmp[i] = std::max(ytmp[i], T(0));
-    for (std::size_t oc = 0; oc < OC; ++oc)
-        for (std::size_t oh = 0; oh < g.OH; ++oh)
-            copy_short(y + (oc * g.OH + oh) * g.OW, ytmp + oc * g.Qv + oh * g.Wp, g.OW);
+    epilogue_image(ep, ytmp, OC, g.OH, g.OW, g.Wp, g.Qv, y, argmax);  // ytmp is still in L1
 }
 
 // Forward of a stride-1 convolution (also the input gradient, as a convolution of dy).
 template <class T>
-void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, bool relu) {
+void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, const Conv2dEpilogue& ep,
+                    std::uint32_t* argmax) {
     const FlatGeometry g(s, Direct<T>::W, 1);
-    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w, out_sz = s.out_channels * g.OH * g.OW;
+    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
+    const std::size_t out_sz = s.out_channels * ep.out_h(g.OH) * ep.out_w(g.OW);
     const Geometry pg(s);  // only Hp/Wp are used by pad_image
 #pragma omp parallel num_threads(batch_threads(s.batch))
     {
@@ -394,7 +453,8 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
 #pragma omp for schedule(dynamic, Chunks(s.batch).size) nowait
         for (idx n = 0; n < idx(s.batch); ++n) {
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
-            direct_image(s, g, xpad.data(), w, bias, ytmp.data(), y + std::size_t(n) * out_sz, relu);
+            direct_image(s, g, xpad.data(), w, bias, ytmp.data(), y + std::size_t(n) * out_sz, ep,
+                         argmax ? argmax + std::size_t(n) * out_sz : nullptr);
         }
     }
 }
@@ -451,10 +511,10 @@ template <class T>
 inline constexpr auto kDxTiles = dx_table<T>(std::make_index_sequence<Direct<T>::MAX_OCB>{});
 
 template <class T>
-void direct_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx, const T* ry) {
+void direct_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const T* w, T* dx) {
     constexpr std::size_t W = Direct<T>::W;
     const FlatGeometry g(s, W, 1);
-    const std::size_t OC = s.out_channels, C = s.in_channels, P = g.OH * g.OW, nv = g.Qv / W;
+    const std::size_t OC = s.out_channels, C = s.in_channels, nv = g.Qv / W;
     const std::size_t in_sz = C * s.in_h * s.in_w, p = s.padding, K = g.K;
     // Taps ordered (kh, kw) outer, channel inner, and a tile takes taps of one (kh, kw) for up to
     // MAX_OCB channels: their targets lie a whole plane apart, so a tile's read-modify-writes never
@@ -474,13 +534,12 @@ void direct_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx,
     const std::size_t plane = C * g.Hp * g.Wp;
 #pragma omp parallel num_threads(batch_threads(s.batch))
     {
-        Scratch<T> dxpad(g.xlen), dyw(OC * g.Qv), dym(ry ? OC * P : 0);
+        Scratch<T> dxpad(g.xlen), dyw(OC * g.Qv), dym(og.buffer_size());
         std::fill(dyw.data(), dyw.data() + dyw.size(), T(0));  // columns ow >= OW stay zero
         std::fill(dxpad.data(), dxpad.data() + g.xlen, T(0));  // the tail past the planes is never read back
 #pragma omp for schedule(dynamic, Chunks(s.batch).size) nowait
         for (idx n = 0; n < idx(s.batch); ++n) {
-            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
-                                       dym.data());
+            const T* dyn = og.image(std::size_t(n), dym.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t oh = 0; oh < g.OH; ++oh)
                     copy_short(dyw.data() + oc * g.Qv + oh * g.Wp, dyn + (oc * g.OH + oh) * g.OW, g.OW);
@@ -544,11 +603,11 @@ inline T lane_sum(const T* p) {
 // weight (loaded and stored once per image and tile, not reduced per image); the lanes and the
 // threads are summed in a fixed order at the end, so results do not depend on timing.
 template <class T, std::size_t OCB, std::size_t KB>
-void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
+void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
     using batch = xsimd::batch<T>;
     constexpr std::size_t W = batch::size;
     const FlatGeometry g(s, W, KB);
-    const std::size_t OC = s.out_channels, OCp = (OC + OCB - 1) / OCB * OCB, P = g.OH * g.OW;
+    const std::size_t OC = s.out_channels, OCp = (OC + OCB - 1) / OCB * OCB;
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
     const Geometry pg(s);
     const int nt = batch_threads(s.batch);
@@ -558,7 +617,7 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
     std::fill(part.data(), part.data() + part.size(), T(0));
 #pragma omp parallel num_threads(nt)
     {
-        Scratch<T> xpad(g.xlen), dyw(OCp * g.Qv), dym(ry ? OC * P : 0);
+        Scratch<T> xpad(g.xlen), dyw(OCp * g.Qv), dym(og.buffer_size());
         // Zero tails and the columns ow >= OW of dyw stay zero: only valid pixels are written below.
         std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
         std::fill(dyw.data(), dyw.data() + dyw.size(), T(0));
@@ -567,8 +626,7 @@ void direct_backward_weights_impl(const Conv2dShape& s, const T* x, const T* dy,
           T* pdw = part.data() + std::size_t(c) * part_sz;
           T* pdb = pdw + OCp * g.Kp * W;
           for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), s.batch); ++n) {
-            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
-                                       dym.data());
+            const T* dyn = og.image(std::size_t(n), dym.data());
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t oh = 0; oh < g.OH; ++oh)
@@ -633,7 +691,7 @@ void dwt_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, cons
 }
 
 template <class T, std::size_t OV, std::size_t KB>
-void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
+void dwt_backward_weights(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
     using batch = xsimd::batch<T>;
     constexpr std::size_t W = batch::size;
     const FlatGeometry g(s, W, KB);  // koff padded to Kp with offset 0: results of those taps are dropped
@@ -649,15 +707,14 @@ void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, 
     std::fill(part.data(), part.data() + part.size(), T(0));
 #pragma omp parallel num_threads(nt)
     {
-        Scratch<T> xpad(g.xlen), dyT(P * OC), dym(ry ? OC * P : 0);
+        Scratch<T> xpad(g.xlen), dyT(P * OC), dym(og.buffer_size());
         std::fill(xpad.data(), xpad.data() + g.xlen, T(0));
 #pragma omp for schedule(dynamic, 1) nowait
         for (idx c = 0; c < idx(ch.count); ++c) {
           T* pdw = part.data() + std::size_t(c) * part_sz;
           T* pdb = pdw + g.Kp * OC;
           for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), s.batch); ++n) {
-            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
-                                       dym.data());
+            const T* dyn = og.image(std::size_t(n), dym.data());
             pad_image(s, pg, x + std::size_t(n) * in_sz, xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t q = 0; q < P; ++q) dyT.data()[q * OC + oc] = dyn[oc * P + q];
@@ -685,71 +742,75 @@ void dwt_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, 
 // Taps per tile for dwt_tile: a divisor of K near the register budget if there is one, so that no
 // padding taps are computed (LeNet conv2: K = 150 -> 25).
 template <class T, std::size_t OV, std::size_t KB, std::size_t... More>
-void dwt_dispatch(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
+void dwt_dispatch(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
     const std::size_t K = s.in_channels * s.kernel * s.kernel;
     if constexpr (sizeof...(More) == 0) {
-        dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db, ry);
+        dwt_backward_weights<T, OV, KB>(s, x, og, dw, db);
     } else {
-        if (K % KB == 0) return dwt_backward_weights<T, OV, KB>(s, x, dy, dw, db, ry);
-        dwt_dispatch<T, OV, More...>(s, x, dy, dw, db, ry);
+        if (K % KB == 0) return dwt_backward_weights<T, OV, KB>(s, x, og, dw, db);
+        dwt_dispatch<T, OV, More...>(s, x, og, dw, db);
     }
 }
 
 template <class T>
-void direct_backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
+void direct_backward_weights(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
     constexpr std::size_t W = xsimd::batch<T>::size;
 #if XSIMD_WITH_AVX512F
-    if (s.out_channels == W) return dwt_dispatch<T, 1, 25, 24, 20, 18, 16, 24>(s, x, dy, dw, db, ry);
-    if (s.out_channels == 2 * W) return dwt_dispatch<T, 2, 12, 10, 9, 8, 12>(s, x, dy, dw, db, ry);
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 25, 24, 20, 18, 16, 24>(s, x, og, dw, db);
+    if (s.out_channels == 2 * W) return dwt_dispatch<T, 2, 12, 10, 9, 8, 12>(s, x, og, dw, db);
 #else
-    if (s.out_channels == W) return dwt_dispatch<T, 1, 12, 10, 9, 8, 12>(s, x, dy, dw, db, ry);
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 12, 10, 9, 8, 12>(s, x, og, dw, db);
 #endif
     // Tiles of OCB x KB accumulators; OCB is picked to waste no output channel where possible
     // (LeNet: 6 channels -> 6 x 4, 16 channels -> 4 x 6 with K = 150 a multiple of 6).
 #if XSIMD_WITH_AVX512F
-    if (s.out_channels % 6 == 0) return direct_backward_weights_impl<T, 6, 4>(s, x, dy, dw, db, ry);
-    return direct_backward_weights_impl<T, 4, 6>(s, x, dy, dw, db, ry);
+    if (s.out_channels % 6 == 0) return direct_backward_weights_impl<T, 6, 4>(s, x, og, dw, db);
+    return direct_backward_weights_impl<T, 4, 6>(s, x, og, dw, db);
 #else
-    if (s.out_channels % 3 == 0) return direct_backward_weights_impl<T, 3, 4>(s, x, dy, dw, db, ry);
-    return direct_backward_weights_impl<T, 2, 5>(s, x, dy, dw, db, ry);
+    if (s.out_channels % 3 == 0) return direct_backward_weights_impl<T, 3, 4>(s, x, og, dw, db);
+    return direct_backward_weights_impl<T, 2, 5>(s, x, og, dw, db);
 #endif
 }
 
 template <class T>
-void forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, bool relu) {
-    if (s.stride == 1) return direct_forward(s, x, w, bias, y, relu);
+void forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, const Conv2dEpilogue& ep,
+             std::uint32_t* argmax) {
+    if (s.stride == 1) return direct_forward(s, x, w, bias, y, ep, argmax);
     const Geometry g(s);
-    const std::size_t OC = s.out_channels, K = g.K, P = g.P;
-    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
+    const std::size_t OC = s.out_channels, K = g.K, P = g.P, OH = s.out_h(), OW = s.out_w();
+    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w, out_sz = OC * ep.out_h(OH) * ep.out_w(OW);
 #pragma omp parallel num_threads(batch_threads(s.batch))
     {
-        Scratch<T> xpad(s.in_channels * g.Hp * g.Wp), bp(K * detail::round_up_nr<T>(P));
+        Scratch<T> xpad(s.in_channels * g.Hp * g.Wp), bp(K * detail::round_up_nr<T>(P)), ytmp(OC * P);
 #pragma omp for schedule(static)
         for (idx n = 0; n < idx(s.batch); ++n) {
-            T* yn = y + std::size_t(n) * OC * P;
+            // Without pooling the GEMM writes the layer output in place; with it, a per-image buffer.
+            T* yn = ep.pool ? ytmp.data() : y + std::size_t(n) * out_sz;
             pad_image(s, g, x + std::size_t(n) * in_sz, xpad.data());
             pack_gather(xpad.data(), g.koff.data(), K, g.qoff.data(), P, bp.data());
             if (bias)
                 for (std::size_t oc = 0; oc < OC; ++oc) std::fill(yn + oc * P, yn + (oc + 1) * P, bias[oc]);
             detail::gemm_prepacked_b(false, OC, P, K, T(1), w, K, bp.data(), bias ? T(1) : T(0), yn, P);
-            if (relu)
+            if (ep.pool)
+                epilogue_image(ep, yn, OC, OH, OW, OW, P, y + std::size_t(n) * out_sz,
+                               argmax + std::size_t(n) * out_sz);
+            else if (ep.relu)
                 for (std::size_t i = 0; i < OC * P; ++i) yn[i] = std::max(yn[i], T(0));
         }
     }
 }
 
 template <class T>
-void backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx, const T* ry) {
-    if (s.stride == 1 && !is_pointwise(s)) return direct_backward_input(s, dy, w, dx, ry);
+void backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const T* w, T* dx) {
+    if (s.stride == 1 && !is_pointwise(s)) return direct_backward_input(s, og, w, dx);
     const std::size_t OC = s.out_channels, K = s.in_channels * s.kernel * s.kernel, P = s.out_h() * s.out_w();
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
 #pragma omp parallel num_threads(batch_threads(s.batch))
     {
-        Scratch<T> col(is_pointwise(s) ? 0 : K * P), dym(ry ? OC * P : 0);
+        Scratch<T> col(is_pointwise(s) ? 0 : K * P), dym(og.buffer_size());
 #pragma omp for schedule(static)
         for (idx n = 0; n < idx(s.batch); ++n) {
-            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
-                                       dym.data());
+            const T* dyn = og.image(std::size_t(n), dym.data());
             T* dxn = dx + std::size_t(n) * in_sz;
             if (is_pointwise(s)) {
                 gemm(true, false, K, P, OC, T(1), w, K, dyn, P, T(0), dxn, P);
@@ -763,8 +824,8 @@ void backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx, const 
 }
 
 template <class T>
-void backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* db, const T* ry) {
-    if (s.stride == 1) return direct_backward_weights(s, x, dy, dw, db, ry);
+void backward_weights(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
+    if (s.stride == 1) return direct_backward_weights(s, x, og, dw, db);
     const Geometry g(s);
     const std::size_t OC = s.out_channels, K = g.K, P = g.P;
     const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
@@ -777,11 +838,10 @@ void backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* d
     {
         T* pdw = part.data() + std::size_t(omp_get_thread_num()) * part_sz;
         T* pdb = pdw + OC * K;
-        Scratch<T> xpad(s.in_channels * g.Hp * g.Wp), bp(P * detail::round_up_nr<T>(K)), dym(ry ? OC * P : 0);
+        Scratch<T> xpad(s.in_channels * g.Hp * g.Wp), bp(P * detail::round_up_nr<T>(K)), dym(og.buffer_size());
 #pragma omp for schedule(static)
         for (idx n = 0; n < idx(s.batch); ++n) {
-            const T* dyn = relu_masked(dy + std::size_t(n) * OC * P, ry ? ry + std::size_t(n) * OC * P : nullptr, OC * P,
-                                       dym.data());
+            const T* dyn = og.image(std::size_t(n), dym.data());
             // dw[oc, k] += sum_q dy[oc, q] * col[k, q]: B is col transposed (P x K).
             pad_image(s, g, x + std::size_t(n) * in_sz, xpad.data());
             pack_gather(xpad.data(), g.qoff.data(), P, g.koff.data(), K, bp.data());
@@ -804,25 +864,29 @@ void backward_weights(const Conv2dShape& s, const T* x, const T* dy, T* dw, T* d
 
 }  // namespace
 
-void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y, bool relu) {
-    forward(s, x, w, bias, y, relu);
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
+                    const Conv2dEpilogue& ep, std::uint32_t* argmax) {
+    forward(s, x, w, bias, y, ep, argmax);
 }
-void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y, bool relu) {
-    forward(s, x, w, bias, y, relu);
+void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y,
+                    const Conv2dEpilogue& ep, std::uint32_t* argmax) {
+    forward(s, x, w, bias, y, ep, argmax);
 }
-void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx, const float* relu_y) {
-    backward_input(s, dy, w, dx, relu_y);
+void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx, const Conv2dEpilogue& ep,
+                           const float* y, const std::uint32_t* argmax) {
+    backward_input(s, OutputGrad<float>(s, dy, ep, y, argmax), w, dx);
 }
-void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx, const double* relu_y) {
-    backward_input(s, dy, w, dx, relu_y);
+void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx,
+                           const Conv2dEpilogue& ep, const double* y, const std::uint32_t* argmax) {
+    backward_input(s, OutputGrad<double>(s, dy, ep, y, argmax), w, dx);
 }
 void conv2d_backward_weights(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db,
-                             const float* relu_y) {
-    backward_weights(s, x, dy, dw, db, relu_y);
+                             const Conv2dEpilogue& ep, const float* y, const std::uint32_t* argmax) {
+    backward_weights(s, x, OutputGrad<float>(s, dy, ep, y, argmax), dw, db);
 }
 void conv2d_backward_weights(const Conv2dShape& s, const double* x, const double* dy, double* dw, double* db,
-                             const double* relu_y) {
-    backward_weights(s, x, dy, dw, db, relu_y);
+                             const Conv2dEpilogue& ep, const double* y, const std::uint32_t* argmax) {
+    backward_weights(s, x, OutputGrad<double>(s, dy, ep, y, argmax), dw, db);
 }
 
 }  // namespace ctgrad::kernels

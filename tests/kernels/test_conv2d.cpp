@@ -100,7 +100,7 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng) {
     // Fused ReLU: forward y = max(0, conv + bias); the backward passes mask dy by y > 0 (the kernel's
     // own output is the mask, so values rounding to either side of 0 cannot disagree).
     std::vector<T> yr(ys, nan);
-    ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), yr.data(), true);
+    ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), yr.data(), {.relu = true});
     std::vector<long double> ryr(ys);
     for (std::size_t i = 0; i < ys; ++i) ryr[i] = std::max(ryb[i], 0.0L);
     BOOST_TEST(count_mismatch(yr, ryr, tol) == 0u, "forward+bias+relu " << name.str());
@@ -113,13 +113,73 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng) {
     });
     for (std::size_t i = 0; i < ys; ++i) rdbm[(i / P) % s.out_channels] += dym[i];
     std::fill(dx.begin(), dx.end(), nan);
-    ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), dx.data(), yr.data());
+    ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), dx.data(), {.relu = true}, yr.data());
     BOOST_TEST(count_mismatch(dx, rdxm, tol) == 0u, "backward_input relu " << name.str());
     dw = dw0;
     db = db0;
-    ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), db.data(), yr.data());
+    ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), db.data(), {.relu = true},
+                                             yr.data());
     BOOST_TEST(count_mismatch(dw, rdwm, tol) == 0u, "backward_weights relu dw " << name.str());
     BOOST_TEST(count_mismatch(db, rdbm, tol) == 0u, "backward_weights relu db " << name.str());
+}
+
+// Fused (ReLU +) max pooling: the layer output is the pooled maximum of each window of conv + bias
+// (ReLU'd); the backward passes route the pooled gradient to each window's arg-max (masked by y > 0
+// with ReLU) before the convolution's own backward.
+template <class T>
+void check_fused_pool(const Conv2dShape& s, std::size_t K, std::size_t S, bool relu, std::mt19937& rng) {
+    const ctgrad::kernels::Conv2dEpilogue ep{.relu = relu, .pool = K, .pool_stride = S};
+    const std::size_t OH = s.out_h(), OW = s.out_w(), P = OH * OW, PH = ep.out_h(OH), PW = ep.out_w(OW);
+    const std::size_t xs = s.batch * s.in_channels * s.in_h * s.in_w;
+    const std::size_t ws = s.out_channels * s.in_channels * s.kernel * s.kernel;
+    const std::size_t ys = s.batch * s.out_channels * P, ps = s.batch * s.out_channels * PH * PW;
+    const auto x = rand_vec<T>(xs, rng), w = rand_vec<T>(ws, rng), bias = rand_vec<T>(s.out_channels, rng);
+    const auto dy = rand_vec<T>(ps, rng);
+    const T tol = std::is_same_v<T, float> ? T(1e-5) : T(1e-12);
+    std::ostringstream name;
+    name << "N=" << s.batch << " C=" << s.in_channels << " H=" << s.in_h << " W=" << s.in_w << " OC=" << s.out_channels
+         << " k=" << s.kernel << " s=" << s.stride << " p=" << s.padding << " pool " << K << "/" << S
+         << (relu ? " relu" : "");
+
+    std::vector<long double> conv(ys);
+    for (std::size_t i = 0; i < ys; ++i) conv[i] = bias[(i / P) % s.out_channels];
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) { conv[yi] += (long double)x[xi] * w[wi]; });
+    std::vector<long double> want(ps);
+    std::vector<std::size_t> arg(ps);  // index into conv
+    for (std::size_t np = 0; np < s.batch * s.out_channels; ++np)
+        for (std::size_t ph = 0; ph < PH; ++ph)
+            for (std::size_t pw = 0; pw < PW; ++pw) {
+                const std::size_t o = (np * PH + ph) * PW + pw;
+                arg[o] = np * P + ph * S * OW + pw * S;
+                for (std::size_t kh = 0; kh < K; ++kh)
+                    for (std::size_t kw = 0; kw < K; ++kw) {
+                        const std::size_t i = np * P + (ph * S + kh) * OW + pw * S + kw;
+                        if (conv[i] > conv[arg[o]]) arg[o] = i;
+                    }
+                want[o] = relu ? std::max(conv[arg[o]], 0.0L) : conv[arg[o]];
+            }
+    std::vector<T> y(ps, std::numeric_limits<T>::quiet_NaN());
+    std::vector<std::uint32_t> am(ps);
+    ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), ep, am.data());
+    BOOST_TEST(count_mismatch(y, want, tol) == 0u, "forward " << name.str());
+    std::size_t bad_arg = 0;
+    for (std::size_t o = 0; o < ps; ++o) bad_arg += (o / (PH * PW)) * P + am[o] != arg[o];
+    BOOST_TEST(bad_arg == 0u, "argmax " << name.str());
+
+    std::vector<long double> dconv(ys, 0.0L), rdx(xs, 0.0L), rdw(ws, 0.0L), rdb(s.out_channels, 0.0L);
+    for (std::size_t o = 0; o < ps; ++o)
+        if (!relu || y[o] > T(0)) dconv[arg[o]] += dy[o];
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+        rdx[xi] += dconv[yi] * w[wi];
+        rdw[wi] += dconv[yi] * x[xi];
+    });
+    for (std::size_t i = 0; i < ys; ++i) rdb[(i / P) % s.out_channels] += dconv[i];
+    std::vector<T> dx(xs), dw(ws, T(0)), db(s.out_channels, T(0));
+    ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), dx.data(), ep, y.data(), am.data());
+    BOOST_TEST(count_mismatch(dx, rdx, tol) == 0u, "backward_input " << name.str());
+    ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), db.data(), ep, y.data(), am.data());
+    BOOST_TEST(count_mismatch(dw, rdw, tol) == 0u, "backward_weights dw " << name.str());
+    BOOST_TEST(count_mismatch(db, rdb, tol) == 0u, "backward_weights db " << name.str());
 }
 
 template <class T>
@@ -149,6 +209,15 @@ void run_all(int threads) {
     check_shape<T>({5, 2, 4, 30, 9, 4, 1, 3}, rng);  // wide rows, padding >= kernel - 1
     // Kernel as large as the padded image: a single output position.
     check_shape<T>({2, 2, 3, 3, 2, 5, 1, 1}, rng);
+    // Fused epilogues: LeNet's conv + ReLU + 2x2 pooling, odd outputs (a leftover row and column),
+    // overlapping windows, pooling without ReLU, and the strided (GEMM) path.
+    check_fused_pool<T>({3, 1, 28, 28, 6, 5, 1, 2}, 2, 2, true, rng);
+    check_fused_pool<T>({3, 6, 14, 14, 16, 5, 1, 0}, 2, 2, true, rng);
+    check_fused_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 2, 2, true, rng);
+    check_fused_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 3, 2, true, rng);
+    check_fused_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 3, 2, false, rng);
+    check_fused_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 2, 2, true, rng);
+    check_fused_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 3, 1, false, rng);
     omp_set_num_threads(1);
 }
 

@@ -82,6 +82,44 @@ BOOST_AUTO_TEST_CASE(maxpool2d) {
     CHECK_GRADS([&] { return sum(overlapping(x) * proj2); }, x);
 }
 
+BOOST_AUTO_TEST_CASE(conv_relu_pool_fuse_into_the_convolution) {
+    // relu() and nn::MaxPool2d fold into the Conv2d node (one node type, no separate passes); the
+    // result and the gradients equal those of the unfused chain (a "* 1.0" keeps the ReLU and
+    // pooling as separate nodes there).
+    nn::Conv2d<2, 3, 3, 1, 1, double> conv;
+    nn::init::normal(conv.bias.value(), 0.5);
+    nn::MaxPool2d<2> pool;
+    nn::MaxPool2d<3, 2> overlapping;
+    auto x = random_param<double, 4>({2, 2, 7, 9});
+    using Fused = decltype(pool(relu(conv(x))));
+    static_assert(std::is_same_v<Fused, decltype(relu(pool(conv(x))))>, "ReLU and pooling commute when fused");
+    static_assert(!std::is_same_v<decltype(pool(relu(conv(x) * 1.0))), Fused>);
+    const auto fused = eval(pool(relu(conv(x))));
+    const auto plain = eval(pool(relu(conv(x) * 1.0)));
+    BOOST_TEST(fused.shape() == plain.shape(), boost::test_tools::per_element());
+    BOOST_TEST(xt::allclose(fused, plain, 0.0, 1e-15));
+
+    const auto proj = projection<4>({2, 3, 3, 4});
+    CHECK_GRADS([&] { return sum(pool(relu(conv(x))) * proj); }, x, conv.weight, conv.bias);
+    const auto proj2 = projection<4>({2, 3, 3, 4});
+    CHECK_GRADS([&] { return sum(overlapping(conv(x)) * proj2); }, x, conv.weight, conv.bias);
+    const auto proj3 = projection<4>({2, 3, 7, 9});
+    CHECK_GRADS([&] { return sum(relu(conv(x)) * proj3); }, x, conv.weight, conv.bias);
+    nn::Conv2d<2, 4, 3, 2, 1, double> strided;  // the GEMM path: output 4 x 5, pooled 2 x 2
+    const auto proj4 = projection<4>({2, 4, 2, 2});
+    CHECK_GRADS([&] { return sum(pool(relu(strided(x))) * proj4); }, x, strided.weight, strided.bias);
+
+    // Gradients of the fused chain equal the unfused chain's.
+    backward(sum(pool(relu(conv(x))) * proj));
+    const Tensor<double, 4> gx = x.grad(), gw = conv.weight.grad();
+    x.zero_grad();
+    conv.weight.zero_grad();
+    conv.bias.zero_grad();
+    backward(sum(pool(relu(conv(x) * 1.0)) * proj));
+    BOOST_TEST(xt::allclose(gx, x.grad(), 0.0, 1e-14));
+    BOOST_TEST(xt::allclose(gw, conv.weight.grad(), 0.0, 1e-14));
+}
+
 BOOST_AUTO_TEST_CASE(maxpool2d_ties_route_to_the_first_maximum) {
     // A window of equal values: the whole gradient goes to its first element in row-major order.
     Param<double, 4> x(Tensor<double, 4>(xt::ones<double>({1, 1, 2, 4})));

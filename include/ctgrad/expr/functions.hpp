@@ -50,8 +50,15 @@ template <TensorLike E> auto log(E&& e) { return detail::make_unary<ops::Log>(st
 template <TensorLike E> auto sqrt(E&& e) { return detail::make_unary<ops::Sqrt>(std::forward<E>(e)); }
 /// x²
 template <TensorLike E> auto square(E&& e) { return detail::make_unary<ops::Square>(std::forward<E>(e)); }
-/// max(x, 0); its derivative at 0 is taken as 0.
-template <TensorLike E> auto relu(E&& e) { return detail::make_unary<ops::Relu>(std::forward<E>(e)); }
+/// max(x, 0); its derivative at 0 is taken as 0. A boundary node that can apply a ReLU in its own output pass (e.g. nn::Conv2d) offers
+/// fuse_relu() and gets it instead of a separate elementwise node.
+template <TensorLike E>
+auto relu(E&& e) {
+    if constexpr (requires { std::forward<E>(e).fuse_relu(); })
+        return std::forward<E>(e).fuse_relu();
+    else
+        return detail::make_unary<ops::Relu>(std::forward<E>(e));
+}
 /// 1 / (1 + e^-x)
 template <TensorLike E> auto sigmoid(E&& e) { return detail::make_unary<ops::Sigmoid>(std::forward<E>(e)); }
 /// Hyperbolic tangent.

@@ -1,9 +1,11 @@
 #pragma once
 /// \file 2-D convolution kernels (NCHW, square kernel, zero padding), compiled once in src/kernels/.
 ///
-/// Each image is lowered to a GEMM through an im2col buffer small enough to stay in L2; the batch is
-/// split over OpenMP threads (omp_get_max_threads()). Temporaries come from ctgrad::Scratch.
+/// Stride-1 convolutions run as direct kernels over a zero-padded copy of each image; others lower
+/// each image to a GEMM through an im2col buffer small enough to stay in L2. The batch is split over
+/// OpenMP threads (omp_get_max_threads()). Temporaries come from ctgrad::Scratch.
 #include <cstddef>
+#include <cstdint>
 
 namespace ctgrad::kernels {
 
@@ -17,26 +19,45 @@ struct Conv2dShape {
     std::size_t out_w() const { return (in_w + 2 * padding - kernel) / stride + 1; }
 };
 
-/// y[n,oc,oh,ow] = bias[oc] (if bias) + sum_{ic,kh,kw} x[n,ic,oh*s+kh-p,ow*s+kw-p] * w[oc,ic,kh,kw].
-/// Overwrites y; bias may be nullptr. relu: y = max(0, ...) instead (fused conv + bias + ReLU).
+/// Work fused into the convolution's pass over each image, applied in this order to its output:
+/// `relu` (max(0, y)), then max pooling over `pool` x `pool` windows moved by `pool_stride`
+/// (pool = 0: none). The convolution's own output is then never stored for the whole batch.
+/// Pooling ties go to the first maximum in row-major window order; a NaN counts as the maximum.
+struct Conv2dEpilogue {
+    bool relu = false;
+    std::size_t pool = 0, pool_stride = 0;
+    /// Layer-output height for a convolution output of height h (h itself without pooling).
+    std::size_t out_h(std::size_t h) const { return pool ? (h - pool) / pool_stride + 1 : h; }
+    /// Layer-output width for a convolution output of width w.
+    std::size_t out_w(std::size_t w) const { return out_h(w); }
+};
+
+/// The layer output y = epilogue(conv(x) + bias): y[n,oc,oh,ow] = bias[oc] (if bias) +
+/// sum_{ic,kh,kw} x[n,ic,oh*s+kh-p,ow*s+kw-p] * w[oc,ic,kh,kw], then ReLU and pooling as `ep` says.
+/// Overwrites y; bias may be nullptr. With pooling, argmax (same size as y) receives each window's
+/// arg-max as an index into the convolution's output plane (oh * out_w + ow).
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
-                    bool relu = false);
+                    const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
 void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y,
-                    bool relu = false);
+                    const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
 
-/// dx = d loss / d x given dy = d loss / d y. Overwrites dx.
-/// relu_y (optional): the output of a fused conv + ReLU forward; dy is then the gradient with respect
-/// to that ReLU's output and is masked by relu_y > 0 on the fly (no separate ReLU-backward pass).
+/// dx = d loss / d x given dy = d loss / d (layer output), of y's shape. Overwrites dx. With an
+/// epilogue, y and argmax are the forward's outputs: dy is routed back through pooling (argmax) and
+/// masked by y > 0 (ReLU) per image, on the fly.
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx,
-                           const float* relu_y = nullptr);
+                           const Conv2dEpilogue& ep = {}, const float* y = nullptr,
+                           const std::uint32_t* argmax = nullptr);
 void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx,
-                           const double* relu_y = nullptr);
+                           const Conv2dEpilogue& ep = {}, const double* y = nullptr,
+                           const std::uint32_t* argmax = nullptr);
 
-/// dw += d loss / d w and, if db is not nullptr, db[oc] += sum over n, oh, ow of dy. Accumulates.
-/// relu_y as for conv2d_backward_input.
+/// dw += d loss / d w and, if db is not nullptr, db[oc] += d loss / d bias[oc]. Accumulates.
+/// dy, ep, y and argmax as for conv2d_backward_input.
 void conv2d_backward_weights(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db,
-                             const float* relu_y = nullptr);
+                             const Conv2dEpilogue& ep = {}, const float* y = nullptr,
+                             const std::uint32_t* argmax = nullptr);
 void conv2d_backward_weights(const Conv2dShape& s, const double* x, const double* dy, double* dw, double* db,
-                             const double* relu_y = nullptr);
+                             const Conv2dEpilogue& ep = {}, const double* y = nullptr,
+                             const std::uint32_t* argmax = nullptr);
 
 }  // namespace ctgrad::kernels

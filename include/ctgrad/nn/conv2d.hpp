@@ -11,12 +11,26 @@
 namespace ctgrad::nn {
 
 /// Node of a Conv2d layer applied to E: writes the weight and bias gradients directly into the
-/// layer's Params and passes d x on to E.
-template <class E, std::size_t InC, std::size_t OutC, std::size_t K, std::size_t S, std::size_t P>
-class Conv2dNode : public Boundary<Conv2dNode<E, InC, OutC, K, S, P>, typename E::value_type, 4, true> {
+/// layer's Params and passes d x on to E. A ReLU and a max pooling (window PoolK, stride PoolS)
+/// applied to the node fold into it (relu() and nn::MaxPool2d call fuse_relu() / fuse_max_pool()):
+/// they then run inside the convolution's per-image pass, and the convolution's own output and its
+/// gradient are never stored for the whole batch.
+template <class E, std::size_t InC, std::size_t OutC, std::size_t K, std::size_t S, std::size_t P, bool Relu = false,
+          std::size_t PoolK = 0, std::size_t PoolS = 0>
+class Conv2dNode
+    : public Boundary<Conv2dNode<E, InC, OutC, K, S, P, Relu, PoolK, PoolS>, typename E::value_type, 4, true> {
 public:
     using T = typename E::value_type;
     Conv2dNode(E e, Param<T, 4>& w, Param<T, 1>& b) : e_(std::move(e)), w_(&w), b_(&b) {}
+
+    /// This node followed by a ReLU (max(0, y); relu'(0) = 0). ReLU commutes with max pooling.
+    auto fuse_relu() && { return Conv2dNode<E, InC, OutC, K, S, P, true, PoolK, PoolS>(std::move(e_), *w_, *b_); }
+    /// This node followed by max pooling over Kp x Kp windows moved by Sp.
+    template <std::size_t Kp, std::size_t Sp>
+        requires(PoolK == 0)
+    auto fuse_max_pool() && {
+        return Conv2dNode<E, InC, OutC, K, S, P, Relu, Kp, Sp>(std::move(e_), *w_, *b_);
+    }
 
     void prepare() {
         e_.prepare();
@@ -28,16 +42,25 @@ public:
                                         std::to_string(InC) + " channels and images of at least " +
                                         std::to_string(K > 2 * P ? K - 2 * P : 1) + " pixels a side");
         geo_ = {in[0], InC, in[2], in[3], OutC, K, S, P};
+        if (geo_.out_h() < PoolK || geo_.out_w() < PoolK)
+            throw std::invalid_argument("nn::MaxPool2d<" + std::to_string(PoolK) + ", " + std::to_string(PoolS) +
+                                        ">: the input shape " +
+                                        shape_string(Shape<4>{in[0], OutC, geo_.out_h(), geo_.out_w()}) +
+                                        " is smaller than the window");
         in_ = in;
-        this->set_shape({in[0], OutC, geo_.out_h(), geo_.out_w()});
+        this->set_shape({in[0], OutC, epilogue.out_h(geo_.out_h()), epilogue.out_w(geo_.out_w())});
+        if constexpr (PoolK != 0) argmax_.resize(shape_size(this->shape_));
         x_ = e_.materialize(xbuf_);
-        kernels::conv2d_forward(geo_, x_, w_->value().data(), b_->value().data(), this->out_.data());
+        kernels::conv2d_forward(geo_, x_, w_->value().data(), b_->value().data(), this->out_.data(), epilogue,
+                                argmax_.data());
     }
     void backward_kernel(const T* g) {
-        kernels::conv2d_backward_weights(geo_, x_, g, w_->grad().data(), b_->grad().data());
+        const T* y = this->out_.data();
+        kernels::conv2d_backward_weights(geo_, x_, g, w_->grad().data(), b_->grad().data(), epilogue, y,
+                                         argmax_.data());
         if constexpr (E::needs_grad) {
             dx_.resize(shape_size(in_));
-            kernels::conv2d_backward_input(geo_, g, w_->value().data(), dx_.data());
+            kernels::conv2d_backward_input(geo_, g, w_->value().data(), dx_.data(), epilogue, y, argmax_.data());
             GradView<T, 4> up(dx_.data(), in_);
             e_.backward(up);
         }
@@ -48,6 +71,7 @@ public:
     }
 
 private:
+    static constexpr kernels::Conv2dEpilogue epilogue{.relu = Relu, .pool = PoolK, .pool_stride = PoolS};
     E e_;
     Param<T, 4>* w_;
     Param<T, 1>* b_;
@@ -55,6 +79,7 @@ private:
     Shape<4> in_{};
     const T* x_ = nullptr;
     Scratch<T> xbuf_, dx_;
+    Scratch<std::uint32_t> argmax_;
 };
 
 /// 2-D convolution layer: InChannels -> OutChannels with a Kernel x Kernel window, Stride and

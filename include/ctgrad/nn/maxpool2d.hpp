@@ -56,7 +56,11 @@ public:
     auto operator()(E&& x) {
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
         static_assert(decltype(n)::rank == 4, "nn::MaxPool2d needs a rank-4 NCHW input");
-        return MaxPool2dNode<decltype(n), Kernel, Stride>(std::move(n));
+        // A producer that can pool in its own per-image pass (nn::Conv2d) takes the pooling over.
+        if constexpr (requires { std::move(n).template fuse_max_pool<Kernel, Stride>(); })
+            return std::move(n).template fuse_max_pool<Kernel, Stride>();
+        else
+            return MaxPool2dNode<decltype(n), Kernel, Stride>(std::move(n));
     }
     auto parameters() { return boost::hana::make_tuple(); }
 
