@@ -6,6 +6,7 @@
 // packing copy and no bounds logic in the inner loop. The batch is split over OpenMP threads; the
 // GEMMs inside run serially (they detect the enclosing parallel region).
 #include "gemm_core.hpp"
+#include "maxpool_plane.hpp"
 
 #include <ctgrad/expr/scratch.hpp>
 #include <ctgrad/kernels/conv2d.hpp>
@@ -83,10 +84,10 @@ struct OutputGrad {
     const T* y;
     const std::uint32_t* argmax;
     Conv2dEpilogue ep;
-    std::size_t OC, P, PP;  // channels, convolution-output plane, layer-output plane
+    std::size_t OC, OH, OW, P, PP;  // channels, convolution-output plane, layer-output plane
     OutputGrad(const Conv2dShape& s, const T* dy_, const Conv2dEpilogue& ep_, const T* y_, const std::uint32_t* am)
-        : dy(dy_), y(y_), argmax(am), ep(ep_), OC(s.out_channels), P(s.out_h() * s.out_w()),
-          PP(ep_.out_h(s.out_h()) * ep_.out_w(s.out_w())) {}
+        : dy(dy_), y(y_), argmax(am), ep(ep_), OC(s.out_channels), OH(s.out_h()), OW(s.out_w()), P(OH * OW),
+          PP(ep_.out_h(OH) * ep_.out_w(OW)) {}
     std::size_t buffer_size() const { return ep.relu || ep.pool ? OC * P : 0; }
     const T* image(std::size_t n, T* __restrict buf) const {
         const T* __restrict d = dy + n * OC * PP;
@@ -96,20 +97,13 @@ struct OutputGrad {
             for (std::size_t i = 0; i < OC * P; ++i) buf[i] = yn[i] > T(0) ? d[i] : T(0);
             return buf;
         }
-        const std::uint32_t* __restrict an = argmax + n * OC * PP;
-        std::fill(buf, buf + OC * P, T(0));
+        const Pool2dShape ps{1, 1, OH, OW, ep.pool, ep.pool_stride};
         for (std::size_t oc = 0; oc < OC; ++oc)
-            for (std::size_t i = oc * PP; i < (oc + 1) * PP; ++i)
-                if (!ep.relu || yn[i] > T(0)) buf[oc * P + an[i]] += d[i];  // += : windows may overlap
+            detail::pool_plane_backward(ps, d + oc * PP, argmax + n * OC * PP + oc * PP, buf + oc * P,
+                                        ep.relu ? yn + oc * PP : nullptr);
         return buf;
     }
 };
-
-// The same rule as the max-pool kernels: strictly greater, or the first NaN.
-template <class T>
-inline bool pool_better(T v, T best) {
-    return v > best || (std::isnan(v) && !std::isnan(best));
-}
 
 // Applies the epilogue to one image's convolution output (OC planes of OH x OW; rows ld apart, planes
 // ldp apart) and writes the layer output y densely (and, with pooling, the argmax).
@@ -126,20 +120,14 @@ void epilogue_image(const Conv2dEpilogue& ep, T* src, std::size_t OC, std::size_
             }
         return;
     }
-    const std::size_t K = ep.pool, S = ep.pool_stride, PH = ep.out_h(OH), PW = ep.out_w(OW);
-    for (std::size_t oc = 0; oc < OC; ++oc)
-        for (std::size_t ph = 0; ph < PH; ++ph)
-            for (std::size_t pw = 0; pw < PW; ++pw) {
-                const T* win = src + oc * ldp + ph * S * ld + pw * S;
-                T best = win[0];
-                std::size_t bh = 0, bw = 0;
-                for (std::size_t kh = 0; kh < K; ++kh)
-                    for (std::size_t kw = 0; kw < K; ++kw)
-                        if (pool_better(win[kh * ld + kw], best)) best = win[kh * ld + kw], bh = kh, bw = kw;
-                const std::size_t o = (oc * PH + ph) * PW + pw;
-                y[o] = ep.relu ? std::max(best, T(0)) : best;  // ReLU commutes with the max
-                argmax[o] = std::uint32_t((ph * S + bh) * OW + pw * S + bw);
-            }
+    const Pool2dShape ps{1, 1, OH, OW, ep.pool, ep.pool_stride};
+    const std::size_t PP = ps.out_h() * ps.out_w();
+    for (std::size_t oc = 0; oc < OC; ++oc) {
+        T* yc = y + oc * PP;
+        detail::pool_plane_forward(ps, src + oc * ldp, ld, yc, argmax + oc * PP);
+        if (ep.relu)  // ReLU commutes with the max; std::max keeps a NaN maximum
+            for (std::size_t i = 0; i < PP; ++i) yc[i] = std::max(yc[i], T(0));
+    }
 }
 
 // Output positions o in [lo, hi) for which o*stride + kk - pad falls inside [0, in).
