@@ -39,6 +39,61 @@ void gemm_small(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
     }
 }
 
+// Products with fewer than 4 columns (matrix-vector shapes such as X w in a linear regression): the
+// packed path would pad N up to NR columns, and the row-update loop above keeps C's elements in
+// memory, a load/store chain per k. Here the NN partial sums of an output row stay in registers.
+template <class T, std::size_t NN>
+void gemm_narrow(bool ta, bool tb, std::size_t M, std::size_t K, T alpha, const T* A, std::size_t lda, const T* B,
+                 std::size_t ldb, T beta, T* C, std::size_t ldc) {
+    using V = xsimd::batch<T>;
+    constexpr std::size_t W = V::size;
+    const auto b_at = [&](std::size_t k, std::size_t j) { return tb ? B[j * ldb + k] : B[k * ldb + j]; };
+    const auto put = [&](std::size_t i, std::size_t j, T acc) {
+        T& c = C[i * ldc + j];
+        c = beta == T(0) ? alpha * acc : alpha * acc + beta * c;
+    };
+    if (!ta) {
+        // Row i of A is contiguous: one dot product per output, SIMD when B's column is contiguous too.
+        const bool simd = NN == 1 && (tb || ldb == 1) && K >= W;
+        for (std::size_t i = 0; i < M; ++i) {
+            const T* a = A + i * lda;
+            T acc[NN] = {};
+            std::size_t k = 0;
+            if (simd) {
+                V s0(T(0)), s1(T(0));  // two chains hide the FMA latency
+                for (; k + 2 * W <= K; k += 2 * W) {
+                    s0 = xsimd::fma(V::load_unaligned(a + k), V::load_unaligned(B + k), s0);
+                    s1 = xsimd::fma(V::load_unaligned(a + k + W), V::load_unaligned(B + k + W), s1);
+                }
+                for (; k + W <= K; k += W) s0 = xsimd::fma(V::load_unaligned(a + k), V::load_unaligned(B + k), s0);
+                acc[0] = xsimd::hadd(s0 + s1);
+            }
+            for (; k < K; ++k)
+                for (std::size_t j = 0; j < NN; ++j) acc[j] += a[k] * b_at(k, j);
+            for (std::size_t j = 0; j < NN; ++j) put(i, j, acc[j]);
+        }
+        return;
+    }
+    // op(A) = Aᵀ: row k of A holds the k-th term of every output row, so sweep A row by row and
+    // keep the sums of a block of outputs in a small local array (the inner loop vectorises).
+    constexpr std::size_t MB = 64;
+    for (std::size_t i0 = 0; i0 < M; i0 += MB) {
+        const std::size_t mb = std::min(MB, M - i0);
+        alignas(64) T acc[NN][MB];
+        for (std::size_t j = 0; j < NN; ++j)
+            for (std::size_t r = 0; r < mb; ++r) acc[j][r] = T(0);
+        for (std::size_t k = 0; k < K; ++k) {
+            const T* a = A + k * lda + i0;
+            for (std::size_t j = 0; j < NN; ++j) {
+                const T bk = b_at(k, j);
+                for (std::size_t r = 0; r < mb; ++r) acc[j][r] += a[r] * bk;
+            }
+        }
+        for (std::size_t r = 0; r < mb; ++r)
+            for (std::size_t j = 0; j < NN; ++j) put(i0 + r, j, acc[j][r]);
+    }
+}
+
 // One thread's share: the whole blocked algorithm on an M x N block of C.
 template <class T>
 void gemm_serial(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A,
@@ -72,8 +127,14 @@ void gemm_impl(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T 
             for (std::size_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
         return;
     }
+    switch (N) {
+    case 1: return gemm_narrow<T, 1>(ta, tb, M, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case 2: return gemm_narrow<T, 2>(ta, tb, M, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case 3: return gemm_narrow<T, 3>(ta, tb, M, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    default: break;
+    }
     const double work = double(M) * double(N) * double(K);
-    if (work < 4096.0 || N < 4) {
+    if (work < 4096.0) {
         gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }

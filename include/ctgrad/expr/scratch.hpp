@@ -39,6 +39,9 @@ public:
         return p;
     }
     void release(void* p, std::size_t cls) noexcept { free_[cls].push_back(p); }
+    /// Out of line: expression nodes are moved several times while a graph is built, and their
+    /// moved-from (empty) Scratch members must cost one test on destruction, not a call.
+    [[gnu::noinline]] static void release_local(void* p, std::size_t cls) noexcept { local().release(p, cls); }
     /// Returns every cached block to the system (blocks in use are unaffected).
     void trim() noexcept {
         for (auto& list : free_) {
@@ -67,15 +70,19 @@ public:
     Scratch(const Scratch& o) : Scratch(o.n_) {
         for (std::size_t i = 0; i < n_; ++i) p_[i] = o.p_[i];
     }
-    Scratch(Scratch&& o) noexcept
-        : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), cls_(o.cls_) {}
+    Scratch(Scratch&& o) noexcept : p_(o.p_), n_(o.n_), cls_(o.cls_) {
+        o.p_ = nullptr;
+        o.n_ = 0;
+    }
     Scratch& operator=(Scratch o) noexcept {
         std::swap(p_, o.p_);
         std::swap(n_, o.n_);
         std::swap(cls_, o.cls_);
         return *this;
     }
-    ~Scratch() { free(); }
+    ~Scratch() {
+        if (p_) detail::ScratchPool::release_local(p_, cls_);
+    }
 
     /// Makes room for n elements; contents are unspecified after a change of size class.
     void resize(std::size_t n) {
@@ -95,7 +102,7 @@ public:
 
 private:
     void free() noexcept {
-        if (p_) detail::ScratchPool::local().release(p_, cls_);
+        if (p_) detail::ScratchPool::release_local(p_, cls_);
         p_ = nullptr;
         n_ = 0;
     }
