@@ -11,6 +11,7 @@
 #include <ctgrad/kernels/gemm.hpp>
 
 #include <algorithm>
+#include <type_traits>
 #include <omp.h>
 
 namespace ctgrad::kernels {
@@ -41,57 +42,66 @@ void gemm_small(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
 
 // Products with fewer than 4 columns (matrix-vector shapes such as X w in a linear regression): the
 // packed path would pad N up to NR columns, and the row-update loop above keeps C's elements in
-// memory, a load/store chain per k. Here the NN partial sums of an output row stay in registers.
+// memory, a load/store chain per k. Here the partial sums stay in registers: SIMD across rows when
+// op(A) = Aᵀ (its rows are A's columns, contiguous across i), SIMD dot products when a long row of A
+// meets a contiguous column of B, and otherwise 4 rows at a time so that 4 FMA chains overlap.
 template <class T, std::size_t NN>
 void gemm_narrow(bool ta, bool tb, std::size_t M, std::size_t K, T alpha, const T* A, std::size_t lda, const T* B,
                  std::size_t ldb, T beta, T* C, std::size_t ldc) {
     using V = xsimd::batch<T>;
     constexpr std::size_t W = V::size;
-    const auto b_at = [&](std::size_t k, std::size_t j) { return tb ? B[j * ldb + k] : B[k * ldb + j]; };
+    const std::size_t ai = ta ? 1 : lda, ak = ta ? lda : 1;  // op(A)(i, k) = A[i * ai + k * ak]
+    const std::size_t bk = tb ? 1 : ldb, bj = tb ? ldb : 1;  // op(B)(k, j) = B[k * bk + j * bj]
     const auto put = [&](std::size_t i, std::size_t j, T acc) {
         T& c = C[i * ldc + j];
         c = beta == T(0) ? alpha * acc : alpha * acc + beta * c;
     };
-    if (!ta) {
-        // Row i of A is contiguous: one dot product per output, SIMD when B's column is contiguous too.
-        const bool simd = NN == 1 && (tb || ldb == 1) && K >= W;
-        for (std::size_t i = 0; i < M; ++i) {
-            const T* a = A + i * lda;
-            T acc[NN] = {};
-            std::size_t k = 0;
-            if (simd) {
-                V s0(T(0)), s1(T(0));  // two chains hide the FMA latency
-                for (; k + 2 * W <= K; k += 2 * W) {
-                    s0 = xsimd::fma(V::load_unaligned(a + k), V::load_unaligned(B + k), s0);
-                    s1 = xsimd::fma(V::load_unaligned(a + k + W), V::load_unaligned(B + k + W), s1);
-                }
-                for (; k + W <= K; k += W) s0 = xsimd::fma(V::load_unaligned(a + k), V::load_unaligned(B + k), s0);
-                acc[0] = xsimd::hadd(s0 + s1);
+    std::size_t i = 0;
+    if (ta) {
+        for (; i + W <= M; i += W) {
+            V acc[NN];
+            for (std::size_t j = 0; j < NN; ++j) acc[j] = V(T(0));
+            for (std::size_t k = 0; k < K; ++k) {
+                const V a = V::load_unaligned(A + k * lda + i);
+                for (std::size_t j = 0; j < NN; ++j) acc[j] = xsimd::fma(a, V(B[k * bk + j * bj]), acc[j]);
             }
-            for (; k < K; ++k)
-                for (std::size_t j = 0; j < NN; ++j) acc[j] += a[k] * b_at(k, j);
-            for (std::size_t j = 0; j < NN; ++j) put(i, j, acc[j]);
+            alignas(64) T tmp[W];
+            for (std::size_t j = 0; j < NN; ++j) {
+                acc[j].store_aligned(tmp);
+                for (std::size_t r = 0; r < W; ++r) put(i + r, j, tmp[r]);
+            }
+        }
+    } else if (NN == 1 && bk == 1 && K >= 2 * W) {
+        for (; i < M; ++i) {
+            const T* a = A + i * lda;
+            V s0(T(0)), s1(T(0));  // two chains hide the FMA latency
+            std::size_t k = 0;
+            for (; k + 2 * W <= K; k += 2 * W) {
+                s0 = xsimd::fma(V::load_unaligned(a + k), V::load_unaligned(B + k), s0);
+                s1 = xsimd::fma(V::load_unaligned(a + k + W), V::load_unaligned(B + k + W), s1);
+            }
+            for (; k + W <= K; k += W) s0 = xsimd::fma(V::load_unaligned(a + k), V::load_unaligned(B + k), s0);
+            T acc = xsimd::hadd(s0 + s1);
+            for (; k < K; ++k) acc += a[k] * B[k];
+            put(i, 0, acc);
         }
         return;
     }
-    // op(A) = Aᵀ: row k of A holds the k-th term of every output row, so sweep A row by row and
-    // keep the sums of a block of outputs in a small local array (the inner loop vectorises).
-    constexpr std::size_t MB = 64;
-    for (std::size_t i0 = 0; i0 < M; i0 += MB) {
-        const std::size_t mb = std::min(MB, M - i0);
-        alignas(64) T acc[NN][MB];
-        for (std::size_t j = 0; j < NN; ++j)
-            for (std::size_t r = 0; r < mb; ++r) acc[j][r] = T(0);
+    const auto rows = [&]<std::size_t R>(std::integral_constant<std::size_t, R>, std::size_t i0) {
+        T acc[R][NN] = {};
         for (std::size_t k = 0; k < K; ++k) {
-            const T* a = A + k * lda + i0;
-            for (std::size_t j = 0; j < NN; ++j) {
-                const T bk = b_at(k, j);
-                for (std::size_t r = 0; r < mb; ++r) acc[j][r] += a[r] * bk;
+            T b[NN];
+            for (std::size_t j = 0; j < NN; ++j) b[j] = B[k * bk + j * bj];
+            for (std::size_t r = 0; r < R; ++r) {
+                const T a = A[(i0 + r) * ai + k * ak];
+                for (std::size_t j = 0; j < NN; ++j) acc[r][j] += a * b[j];
             }
         }
-        for (std::size_t r = 0; r < mb; ++r)
-            for (std::size_t j = 0; j < NN; ++j) put(i0 + r, j, acc[j][r]);
-    }
+        for (std::size_t r = 0; r < R; ++r)
+            for (std::size_t j = 0; j < NN; ++j) put(i0 + r, j, acc[r][j]);
+    };
+    for (; i + 4 <= M; i += 4) rows(std::integral_constant<std::size_t, 4>{}, i);
+    for (; i < M; ++i) rows(std::integral_constant<std::size_t, 1>{}, i);
 }
 
 // One thread's share: the whole blocked algorithm on an M x N block of C.

@@ -15,11 +15,13 @@ void write_value(Node& n, typename Node::value_type* out) {
 }  // namespace detail
 
 namespace detail {
-/// The node to run: a non-const lvalue node is run in place (so its results, e.g. a loss's
-/// accuracy, can be read afterwards); anything else is turned into a node held here.
+/// The node to run: a non-const node is run in place (an lvalue, so that its results, e.g. a
+/// loss's accuracy, can be read afterwards; or a temporary, which lives until the end of the
+/// caller's full expression, so moving the whole tree into a new node would be a wasted copy);
+/// anything else is turned into a node held here.
 template <class E>
 decltype(auto) node_to_run(E&& e) {
-    if constexpr (Expr<E> && std::is_lvalue_reference_v<E> && !std::is_const_v<std::remove_reference_t<E>>)
+    if constexpr (Expr<E> && !std::is_const_v<std::remove_reference_t<E>>)
         return static_cast<E&&>(e);
     else
         return to_node<operand_value_t<E>>(std::forward<E>(e));
@@ -42,8 +44,8 @@ auto eval(E&& e) {
 /// `e` is purely elementwise and reads it only at the element being written.
 template <class T, std::size_t N, TensorLike E>
 void assign(Tensor<T, N>& out, E&& e) {
-    auto n = to_node<operand_value_t<E>>(std::forward<E>(e));
-    using Node = decltype(n);
+    decltype(auto) n = detail::node_to_run(std::forward<E>(e));
+    using Node = std::remove_reference_t<decltype(n)>;
     static_assert(Node::rank == N, "ctgrad::assign: the expression's rank differs from the tensor's");
     static_assert(std::is_same_v<typename Node::value_type, T>, "ctgrad::assign: scalar types differ");
     n.prepare();

@@ -48,7 +48,10 @@ public:
     static constexpr bool needs_grad = E::needs_grad;
     static constexpr std::size_t num_cursors = E::num_cursors;
 
-    explicit Unary(E e) : e_(std::move(e)) {}
+    // By reference: a node argument is moved once, straight into place (whole subtrees move at
+    // every level while an expression is built, so each saved move is a copy of the subtree).
+    explicit Unary(E&& e) : e_(std::move(e)) {}
+    explicit Unary(const E& e) : e_(e) {}
     void prepare() { e_.prepare(); }
     Shape<E::rank> shape() const { return e_.shape(); }
     void collect(Cursor<T>**& it) { e_.collect(it); }
@@ -79,7 +82,8 @@ public:
     static constexpr bool needs_grad = L::needs_grad || R::needs_grad;
     static constexpr std::size_t num_cursors = L::num_cursors + R::num_cursors;
 
-    Binary(L l, R r) : l_(std::move(l)), r_(std::move(r)) {}
+    Binary(L&& l, R&& r) : l_(std::move(l)), r_(std::move(r)) {}  // see Unary
+    Binary(const L& l, const R& r) : l_(l), r_(r) {}
     void prepare() {
         l_.prepare();
         r_.prepare();

@@ -78,8 +78,36 @@ CTGRAD_INLINE void simd_row(std::size_t n, Step&& step) {
 template <class T, std::size_t K, std::size_t N, class RowFn>
 void run_loop(const Shape<N>& shape, const std::array<Cursor<T>*, K>& cs, bool gradients, RowFn&& row_fn) {
     static_assert(N <= kMaxRank, "ctgrad: fused loops support tensors of rank <= 8");
-    for (auto d : shape)
-        if (d == 0) return;
+    std::size_t total = 1;
+    for (auto d : shape) total *= d;
+    if (total == 0) return;
+
+    // Common case first: every operand has the full shape or a single element. Then the space is
+    // one flat row, and the stride analysis below (a large share of a step on tiny tensors) is moot.
+    // (An operand that broadcasts to the shape and has as many elements has exactly that shape.)
+    {
+        bool flat = true;
+        std::array<std::size_t, (K ? K : 1)> sizes{};
+        for (std::size_t c = 0; flat && c < K; ++c) {
+            sizes[c] = cs[c]->size();
+            flat = sizes[c] == total || sizes[c] == 1;
+        }
+        if (flat) {
+            for (std::size_t c = 0; c < K; ++c) {
+                Cursor<T>& cur = *cs[c];
+                cur.contiguous = sizes[c] == total && total > 1;  // one element: broadcast, as below
+                cur.overwrite = false;
+                if (gradients && cur.grad && cur.owned_grad) {
+                    cur.overwrite = cur.contiguous;
+                    if (!cur.overwrite) *cur.grad = T(0);
+                }
+                cur.row = cur.data;
+                cur.grow = cur.grad;
+            }
+            row_fn(total);
+            return;
+        }
+    }
 
     std::size_t nd = 0;
     std::array<std::size_t, kMaxRank> dims{};
@@ -108,9 +136,6 @@ void run_loop(const Shape<N>& shape, const std::array<Cursor<T>*, K>& cs, bool g
         }
     }
     if (nd == 0) { dims[0] = 1; nd = 1; }
-
-    std::size_t total = 1;
-    for (std::size_t i = 0; i < nd; ++i) total *= dims[i];
     for (std::size_t c = 0; c < K; ++c) {
         Cursor<T>& cur = *cs[c];
         cur.contiguous = st[c][nd - 1] == 1;

@@ -25,7 +25,8 @@ class Matmul : public Boundary<Matmul<A, B>, typename A::value_type, 2, A::needs
 
 public:
     using T = typename A::value_type;
-    Matmul(A a, B b) : a_(std::move(a)), b_(std::move(b)) {}
+    Matmul(A&& a, B&& b) : a_(std::move(a)), b_(std::move(b)) {}  // see Unary
+    Matmul(const A& a, const B& b) : a_(a), b_(b) {}
 
     void prepare() {
         a_.prepare();
@@ -80,9 +81,7 @@ private:
 template <TensorLike A, TensorLike B>
 auto matmul(A&& a, B&& b) {
     using T = typename detail::common_value<A, B>::type;
-    auto na = to_node<T>(std::forward<A>(a));
-    auto nb = to_node<T>(std::forward<B>(b));
-    return Matmul<decltype(na), decltype(nb)>(std::move(na), std::move(nb));
+    return Matmul<node_t<A>, node_t<B>>(node_arg<T>(std::forward<A>(a)), node_arg<T>(std::forward<B>(b)));
 }
 
 }  // namespace ctgrad

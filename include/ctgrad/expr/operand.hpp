@@ -85,6 +85,15 @@ auto to_node(X&& x) {
 template <class X>
 using node_t = decltype(to_node<operand_value_t<X>>(std::declval<X>()));
 
+/// What a node constructor takes for operand x: an rvalue node passes through as a reference (it
+/// is then moved once, into place), anything else becomes its node as to_node does.
+template <class T, class X>
+decltype(auto) node_arg(X&& x) {
+    if constexpr (Expr<X> && !std::is_lvalue_reference_v<X> && !std::is_const_v<std::remove_reference_t<X>>)
+        return static_cast<std::remove_cvref_t<X>&&>(x);
+    else return to_node<T>(std::forward<X>(x));
+}
+
 /// A leaf that is not differentiated: a Tensor (held by reference if an lvalue, moved in if an
 /// rvalue) or the current value of a Param (gradient stopped).
 template <class X>

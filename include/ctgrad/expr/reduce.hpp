@@ -12,7 +12,8 @@ template <class E>
 class SumAll : public Boundary<SumAll<E>, typename E::value_type, 0, E::needs_grad> {
 public:
     using T = typename E::value_type;
-    SumAll(E e, bool mean) : e_(std::move(e)), mean_(mean) {}
+    SumAll(E&& e, bool mean) : e_(std::move(e)), mean_(mean) {}  // see Unary
+    SumAll(const E& e, bool mean) : e_(e), mean_(mean) {}
 
     void prepare() {
         e_.prepare();
@@ -58,7 +59,8 @@ class SumAxis : public Boundary<SumAxis<E>, typename E::value_type, E::rank - 1,
 public:
     using T = typename E::value_type;
     static constexpr std::size_t N = E::rank;
-    SumAxis(E e, std::ptrdiff_t axis, bool mean) : e_(std::move(e)), axis_arg_(axis), mean_(mean) {}
+    SumAxis(E&& e, std::ptrdiff_t axis, bool mean) : e_(std::move(e)), axis_arg_(axis), mean_(mean) {}  // see Unary
+    SumAxis(const E& e, std::ptrdiff_t axis, bool mean) : e_(e), axis_arg_(axis), mean_(mean) {}
 
     void prepare() {
         e_.prepare();
@@ -101,14 +103,12 @@ private:
 namespace detail {
 template <class E>
 auto make_sum_all(E&& e, bool mean) {
-    auto n = to_node<operand_value_t<E>>(std::forward<E>(e));
-    return SumAll<decltype(n)>(std::move(n), mean);
+    return SumAll<node_t<E>>(node_arg<operand_value_t<E>>(std::forward<E>(e)), mean);
 }
 template <class E>
 auto make_sum_axis(E&& e, std::ptrdiff_t axis, bool mean) {
     static_assert(std::remove_cvref_t<E>::rank >= 1, "ctgrad: sum/mean along an axis needs an operand of rank >= 1");
-    auto n = to_node<operand_value_t<E>>(std::forward<E>(e));
-    return SumAxis<decltype(n)>(std::move(n), axis, mean);
+    return SumAxis<node_t<E>>(node_arg<operand_value_t<E>>(std::forward<E>(e)), axis, mean);
 }
 }  // namespace detail
 
