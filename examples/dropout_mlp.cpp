@@ -17,9 +17,8 @@ namespace {
 class ScratchMLP {
 public:
     ScratchMLP(std::size_t h1, std::size_t h2, double p1, double p2, std::uint64_t seed)
-        : W1(init({784, h1})), b1(Tensor<float, 1>(xt::zeros<float>({h1}))),
-          W2(init({h1, h2})), b2(Tensor<float, 1>(xt::zeros<float>({h2}))),
-          W3(init({h2, 10})), b3(Tensor<float, 1>(xt::zeros<float>({10}))), p1_(p1), p2_(p2), gen_(seed) {}
+        : W1(init<2>({784, h1}, 784)), b1(init<1>({h1}, 784)), W2(init<2>({h1, h2}, h1)), b2(init<1>({h2}, h1)),
+          W3(init<2>({h2, 10}, h2)), b3(init<1>({10}, h2)), p1_(p1), p2_(p2), gen_(seed) {}
 
     /// d2l's dropout_layer: mask = (rand > p) / (1 - p); p = 1 drops everything.
     void draw(Tensor<float, 2>& mask, std::size_t rows, std::size_t cols, double p) {
@@ -56,9 +55,11 @@ public:
     Param<float, 1> b3;
 
 private:
-    static Tensor<float, 2> init(const Shape<2>& s) {
-        auto w = Tensor<float, 2>::from_shape(s);
-        nn::init::normal(w, 0.01);
+    /// PyTorch's default for a linear layer's weight and bias, as d2l 1.0's nn.LazyLinear leaves them.
+    template <std::size_t N>
+    static Tensor<float, N> init(const Shape<N>& s, std::size_t fan_in) {
+        auto w = Tensor<float, N>::from_shape(s);
+        nn::init::uniform(w, 1.0 / std::sqrt(double(fan_in)));
         return w;
     }
     static void ones(Tensor<float, 2>& m, std::size_t rows, std::size_t cols) {

@@ -24,6 +24,13 @@ void xavier_uniform(Tensor<T, N>& w, std::size_t fan_in, std::size_t fan_out, st
     std::uniform_real_distribution<double> u(-a, a);
     for (auto& v : w) v = T(u(g));
 }
+/// U(-bound, bound). With bound = 1 / sqrt(fan_in) for both weight and bias it is PyTorch's default
+/// nn.Linear initialisation, which d2l 1.0's MLPs keep (nn.LazyLinear without an explicit init).
+template <class T, std::size_t N>
+void uniform(Tensor<T, N>& w, double bound, std::mt19937_64& g = generator()) {
+    std::uniform_real_distribution<double> u(-bound, bound);
+    for (auto& v : w) v = T(u(g));
+}
 /// N(0, sigma²) (d2l's linear models and MLPs use sigma = 0.01).
 template <class T, std::size_t N>
 void normal(Tensor<T, N>& w, double sigma, std::mt19937_64& g = generator()) {

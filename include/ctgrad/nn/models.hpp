@@ -26,17 +26,22 @@ using LeNet = decltype(lenet<T>());
 static_assert(std::is_same_v<decltype(LeNet<>::output_dims<Dims<1, 28, 28>>()), Dims<10>>,
               "LeNet maps a 1x28x28 image to 10 logits");
 
-/// d2l's dropout MLP (4.6): 784 -> hidden1 ReLU Dropout(p1) -> hidden2 ReLU Dropout(p2) -> 10,
-/// weights N(0, 0.01²) and zero biases as d2l's concise version.
+/// d2l's dropout MLP (5.6): 784 -> hidden1 ReLU Dropout(p1) -> hidden2 ReLU Dropout(p2) -> 10,
+/// initialised as d2l 1.0 leaves it: PyTorch's default nn.Linear initialisation, weights and biases
+/// ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 template <class T = float>
 auto dropout_mlp(std::size_t hidden1 = 256, std::size_t hidden2 = 256, double p1 = 0.5, double p2 = 0.5) {
     auto net = Sequential{Flatten{},
                           Linear<784, dynamic, T>(784, hidden1), ReLU{}, Dropout(p1, 1),
                           Linear<dynamic, dynamic, T>(hidden1, hidden2), ReLU{}, Dropout(p2, 2),
                           Linear<dynamic, 10, T>(hidden2, 10)};
-    init::normal(net.template layer<1>().weight.value(), 0.01);
-    init::normal(net.template layer<4>().weight.value(), 0.01);
-    init::normal(net.template layer<7>().weight.value(), 0.01);
+    auto pytorch_default = [](auto& layer, std::size_t fan_in) {
+        init::uniform(layer.weight.value(), 1.0 / std::sqrt(double(fan_in)));
+        init::uniform(layer.bias.value(), 1.0 / std::sqrt(double(fan_in)));
+    };
+    pytorch_default(net.template layer<1>(), 784);
+    pytorch_default(net.template layer<4>(), hidden1);
+    pytorch_default(net.template layer<7>(), hidden2);
     return net;
 }
 template <class T = float>
