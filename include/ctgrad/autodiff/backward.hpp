@@ -49,7 +49,7 @@ void assign(Tensor<T, N>& out, E&& e) {
     static_assert(Node::rank == N, "ctgrad::assign: the expression's rank differs from the tensor's");
     static_assert(std::is_same_v<typename Node::value_type, T>, "ctgrad::assign: scalar types differ");
     n.prepare();
-    if (out.shape() != n.shape()) out.resize(n.shape());
+    if (!same_shape(out.shape(), n.shape())) out.resize(n.shape());
     detail::write_value(n, out.data());
 }
 

@@ -38,7 +38,7 @@ public:
 
     const Tensor<T, N>& tensor() const { return p_->value(); }
     void prepare() {
-        if (p_->grad().shape() != p_->value().shape()) p_->zero_grad();
+        if (!same_shape(p_->grad().shape(), p_->value().shape())) p_->zero_grad();
     }
     void collect(Cursor<T>**& it) {
         this->cur_.bind(p_->value().data(), p_->value().shape());
@@ -126,21 +126,23 @@ public:
     using value_type = T;
     static constexpr std::size_t rank = N;
     static constexpr std::size_t num_cursors = 1;
-    GradView(const T* data, const Shape<N>& shape, T scale = T(1)) : shape_(shape), scale_(scale) {
-        cur_.bind(data, shape);
+    GradView(const T* data, const Shape<N>& shape, T scale = T(1)) : data_(data), shape_(shape), scale_(scale) {}
+    void collect(Cursor<T>**& it) {
+        cur_.bind(data_, shape_);
+        *it++ = &cur_;
     }
-    void collect(Cursor<T>**& it) { *it++ = &cur_; }
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {V(scale_) * cur_.template load<V>(j)}; }
     /// The data, when it already is a contiguous gradient of exactly `shape` (no copy needed).
     template <std::size_t M>
     const T* exact(const Shape<M>& shape) const {
         if constexpr (M != N) return nullptr;
-        else return shape == shape_ && scale_ == T(1) ? cur_.data : nullptr;
+        else return shape == shape_ && scale_ == T(1) ? data_ : nullptr;
     }
     const Shape<N>& shape() const { return shape_; }
 
 private:
+    const T* data_;
     Shape<N> shape_;
     T scale_;
     Cursor<T> cur_;

@@ -17,19 +17,29 @@
 namespace ctgrad {
 
 /// A tensor operand of a fused loop: its storage, its own shape, and its position in the loop.
+///
+/// A cursor is per-evaluation state, bound by the owning node's collect() right before each loop.
+/// Copying a cursor therefore yields an unbound one: nodes are moved at every level while an
+/// expression is built, and copying the (never yet bound) cursors made up most of those moves.
 template <class T>
 struct Cursor {
-    const T* data = nullptr;
+    Cursor() = default;
+    Cursor(const Cursor&) noexcept {}
+    Cursor& operator=(const Cursor&) noexcept { return *this; }
+
+    // Only grad and owned_grad have defaults (collect() may leave them); the rest is set by
+    // bind() and run_loop() before use, and is left uninitialised to keep copies cheap.
+    const T* data;
     T* grad = nullptr;           ///< gradient storage receiving adjoints (backward passes)
-    std::size_t rank = 0;
-    std::array<std::size_t, kMaxRank> shape{};
+    std::size_t rank;
+    std::array<std::size_t, kMaxRank> shape;  ///< first `rank` entries valid
     bool owned_grad = false;     ///< grad is a node's scratch: overwrite when unbroadcast, else zero first
 
     // Set by run_loop.
-    const T* row = nullptr;
-    T* grow = nullptr;
-    bool contiguous = false;     ///< innermost stride 1 (else 0: the value repeats along the row)
-    bool overwrite = false;      ///< first write of an unbroadcast owned gradient
+    const T* row;
+    T* grow;
+    bool contiguous;             ///< innermost stride 1 (else 0: the value repeats along the row)
+    bool overwrite;              ///< first write of an unbroadcast owned gradient
 
     template <class S>
     void bind(const T* d, const S& s) {
@@ -69,6 +79,15 @@ CTGRAD_INLINE void simd_row(std::size_t n, Step&& step) {
     constexpr std::size_t W = B::size;
     std::size_t j = 0;
     for (; j + W <= n; j += W) step.template operator()<B>(j);
+#if XSIMD_WITH_AVX512F
+    // 16 lanes leave up to 15 elements to the scalar tail, which is the whole row for small batches
+    // (10 rows of a regression): one 256-bit step halves that.
+    using H = xsimd::batch<T, xsimd::avx2>;
+    if (j + H::size <= n) {
+        step.template operator()<H>(j);
+        j += H::size;
+    }
+#endif
     for (; j < n; ++j) step.template operator()<T>(j);
 }
 

@@ -14,6 +14,16 @@
 
 namespace ctgrad {
 
+/// a == b for two shapes of the same static rank, inline (std::array's operator== calls memcmp,
+/// which costs more than the comparison on the per-step paths of tiny models).
+template <class A, class B>
+CTGRAD_INLINE bool same_shape(const A& a, const B& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 /// Base of every node type; `decltype(expr)` of a ctgrad expression derives from it.
 struct expr_tag {};
 

@@ -105,6 +105,8 @@ double region_backward(R& root, Up& up) {
                 if constexpr (SumValues) {
                     if constexpr (vm::is_scalar_v<V>) {
                         tail += tape.v;
+                    } else if constexpr (!std::is_same_v<V, B>) {  // a narrower step of simd_row
+                        tail += vm::hsum(tape.v);
                     } else {
                         acc += tape.v;
                         if (++batches % 64 == 0) {  // bounded partial sums keep float accuracy

@@ -107,6 +107,10 @@ CTGRAD_INLINE void fused_element(const Rule& rule, T* w, T* g, const std::array<
 template <bool Decay, class Rule, class T, std::size_t K, class C>
 void fused_pass(const Rule& rule, T* w, T* g, const std::array<T*, K>& s, std::size_t n, const C& c, T wd) {
     using B = xsimd::batch<T>;
+    if (n < B::size) {  // tiny parameters (a bias, a regression's weights): no alignment head
+        for (std::size_t i = 0; i < n; ++i) fused_element<T, Decay>(rule, w, g, s, i, c, wd);
+        return;
+    }
     constexpr std::size_t bytes = sizeof(T) * B::size;
     const std::size_t misalign = reinterpret_cast<std::uintptr_t>(w) % bytes;
     std::size_t head = misalign == 0 || misalign % sizeof(T) != 0 ? 0 : (bytes - misalign) / sizeof(T);
@@ -218,10 +222,10 @@ private:
     void update(Param<T, N>& p, std::array<Tensor<T, N>, K>& st, double rate) {
         auto& w = p.value();
         // A gradient never written since the value was (re)shaped counts as zero.
-        if (p.grad().shape() != w.shape()) p.zero_grad();
+        if (!same_shape(p.grad().shape(), w.shape())) p.zero_grad();
         // Lazily (re)initialise state for a parameter that was sized after construction.
         for (auto& s : st)
-            if (s.shape() != w.shape()) s = xt::zeros<T>(w.shape());
+            if (!same_shape(s.shape(), w.shape())) s = xt::zeros<T>(w.shape());
         std::array<T*, K> sp{};
         for (std::size_t k = 0; k < K; ++k) sp[k] = st[k].data();
         const auto c = rule_.template prepare<T>(rate, t_);
