@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <omp.h>
@@ -27,10 +28,13 @@ void naive_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
 }
 
 template <class T>
-void check_case(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, T beta, std::mt19937& rng) {
+void check_case(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, T beta, std::mt19937& rng,
+                bool padded = true) {
     std::uniform_real_distribution<T> dist(T(-1), T(1));
-    // Leading dimensions padded by a few elements to catch stride mistakes.
-    const std::size_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
+    // Leading dimensions padded by a few elements to catch stride mistakes (or tight: a matrix-vector
+    // product then reads B's column contiguously, ldb = 1).
+    const std::size_t lda = (ta ? M : K) + (padded ? 3 : 0), ldb = (tb ? K : N) + (padded ? 2 : 0);
+    const std::size_t ldc = N + (padded ? 5 : 0);
     const std::size_t arows = ta ? K : M, brows = tb ? N : K;
     std::vector<T> A(arows * lda), B(brows * ldb), C(M * ldc), R;
     for (auto& v : A) v = dist(rng);
@@ -70,6 +74,12 @@ void run_all(int threads) {
     for (const auto& s : sizes)
         for (int t = 0; t < 4; ++t)
             for (const auto& p : ab) check_case<T>(t & 1, t & 2, s[0], s[1], s[2], p[0], p[1], rng);
+    // Narrow products (N < 4: matrix-vector shapes such as d2l's linear regression), padded and tight.
+    for (std::size_t n : {1, 2, 3})
+        for (const auto& mk : {std::array<std::size_t, 2>{1, 5}, {10, 5}, {7, 33}, {100, 64}})
+            for (int t = 0; t < 4; ++t)
+                for (const auto& p : ab)
+                    for (bool padded : {true, false}) check_case<T>(t & 1, t & 2, mk[0], n, mk[1], p[0], p[1], rng, padded);
     // Big enough for the threaded path and several KC/MC/NC blocks.
     for (int t = 0; t < 4; ++t) check_case<T>(t & 1, t & 2, 517, 1100, 531, T(1), T(0.5), rng);
     omp_set_num_threads(1);
