@@ -1,0 +1,101 @@
+// libtorch counterparts of bench_models.cpp's training steps and bench_airfoil.cpp's regression step,
+// linked with bench_models.cpp into bench_vs_libtorch so that both libraries are measured in the same
+// run (same machine load). Only libtorch is included here: torch and ctgrad headers never share a TU.
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+namespace {
+constexpr std::int64_t kBatch = 256;
+
+// d2l's init_weights: Xavier-uniform weights for Linear and Conv2d, biases left at torch's default.
+void xavier_init(torch::nn::Module& m) {
+    if (auto* l = m.as<torch::nn::Linear>()) torch::nn::init::xavier_uniform_(l->weight);
+    if (auto* c = m.as<torch::nn::Conv2d>()) torch::nn::init::xavier_uniform_(c->weight);
+}
+
+torch::nn::Sequential lenet() {
+    using namespace torch::nn;
+    Sequential net(Conv2d(Conv2dOptions(1, 6, 5).padding(2)), ReLU(), MaxPool2d(2),  //
+                   Conv2d(Conv2dOptions(6, 16, 5)), ReLU(), MaxPool2d(2),            //
+                   Flatten(),                                                        //
+                   Linear(400, 120), ReLU(),                                         //
+                   Linear(120, 84), ReLU(),                                          //
+                   Linear(84, 10));
+    net->apply(xavier_init);
+    return net;
+}
+
+// Same as ctgrad's nn::dropout_mlp: weights N(0, 0.01²), zero biases (d2l's concise version).
+torch::nn::Sequential dropout_mlp() {
+    using namespace torch::nn;
+    Sequential net(Flatten(),                                     //
+                   Linear(784, 256), ReLU(), Dropout(0.5),        //
+                   Linear(256, 256), ReLU(), Dropout(0.5),        //
+                   Linear(256, 10));
+    for (auto& p : net->named_parameters()) {
+        torch::NoGradGuard no_grad;
+        if (p.key().ends_with("weight")) p.value().normal_(0, 0.01);
+        else p.value().zero_();
+    }
+    return net;
+}
+
+// One step = forward, cross-entropy, backward, SGD update (and zeroing the gradients), as ctgrad's
+// backward + opt.step(). Threads: ATen's intra-op pool (OpenMP here) is what the kernels use; the
+// inter-op pool only serves torch::jit::fork, which this code never calls, so it is left alone.
+void train_step(benchmark::State& s, torch::nn::Sequential net, double lr) {
+    torch::set_num_threads(int(s.range(0)));
+    torch::manual_seed(0);
+    const auto x = torch::rand({kBatch, 1, 28, 28});
+    const auto y = torch::randint(0, 10, {kBatch}, torch::kLong);
+    torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(lr));
+    net->train();
+    for (auto _ : s) {
+        opt.zero_grad();
+        auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+        loss.backward();
+        opt.step();
+        benchmark::DoNotOptimize(loss.item<float>());
+    }
+    s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kBatch), benchmark::Counter::kIsRate);
+    s.SetLabel("torch threads " + std::to_string(torch::get_num_threads()));
+}
+void BM_torch_lenet_train_step(benchmark::State& s) { train_step(s, lenet(), 0.3); }
+void BM_torch_mlp_train_step(benchmark::State& s) { train_step(s, dropout_mlp(), 0.1); }
+
+// d2l's from-scratch linear regression (chapter 11 airfoil) with the data and lr of bench_airfoil.cpp:
+// y_hat = X w + b, loss = mean((y_hat - y)² / 2), backward, w -= lr·w.grad, b -= lr·b.grad, zero grads.
+void BM_torch_airfoil_scratch_step(benchmark::State& s) {
+    torch::set_num_threads(1);  // the tensors are far below ATen's parallel grain size anyway
+    const std::int64_t n = s.range(0);
+    auto X = torch::empty({n, 5});
+    auto y = torch::empty({n, 1});
+    for (std::int64_t i = 0; i < X.numel(); ++i) X.data_ptr<float>()[i] = float(i % 7) / 7.f - 0.5f;
+    for (std::int64_t i = 0; i < y.numel(); ++i) y.data_ptr<float>()[i] = float(i % 3) / 3.f;
+    auto w = torch::zeros({5, 1}, torch::requires_grad());
+    auto b = torch::zeros({1}, torch::requires_grad());
+    const float lr = 0.01f;
+    for (auto _ : s) {
+        auto loss = ((torch::matmul(X, w) + b - y).square() / 2).mean();
+        loss.backward();
+        {
+            torch::NoGradGuard no_grad;
+            w.sub_(lr * w.grad());
+            b.sub_(lr * b.grad());
+            w.mutable_grad().zero_();
+            b.mutable_grad().zero_();
+        }
+        benchmark::DoNotOptimize(loss.item<float>());
+    }
+    s.counters["us/step"] = benchmark::Counter(double(s.iterations()) * 1e-6,
+                                               benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+}  // namespace
+
+BENCHMARK(BM_torch_lenet_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_torch_mlp_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_torch_airfoil_scratch_step)->Arg(1)->Arg(10);
