@@ -7,6 +7,8 @@
 // DATA_DIR defaults to $CTGRAD_DATA_DIR, then ./data. Prints one line per epoch and a summary.
 #include <torch/torch.h>
 
+#include "libtorch_lenet.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -19,22 +21,6 @@
 #include <ctgrad/data/idx.hpp>
 
 namespace {
-
-// Same network and initialisation as libtorch_models.cpp's benchmark (a separate program, so repeated).
-torch::nn::Sequential lenet() {
-    using namespace torch::nn;
-    Sequential net(Conv2d(Conv2dOptions(1, 6, 5).padding(2)), ReLU(), MaxPool2d(2),  //
-                   Conv2d(Conv2dOptions(6, 16, 5)), ReLU(), MaxPool2d(2),            //
-                   Flatten(),                                                        //
-                   Linear(400, 120), ReLU(),                                         //
-                   Linear(120, 84), ReLU(),                                          //
-                   Linear(84, 10));
-    net->apply([](Module& m) {
-        if (auto* l = m.as<Linear>()) init::xavier_uniform_(l->weight);
-        if (auto* c = m.as<Conv2d>()) init::xavier_uniform_(c->weight);
-    });
-    return net;
-}
 
 torch::Tensor images(const ctgrad::Tensor<std::uint8_t, 3>& raw) {
     const auto x = ctgrad::data::to_float_images(raw);  // N x 1 x 28 x 28, pixel / 255 like ToTensor()
@@ -83,7 +69,7 @@ int main(int argc, char** argv) {
 
     torch::set_num_threads(threads);
     torch::manual_seed(0);
-    auto net = lenet();
+    auto net = torch_lenet();
     torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(lr));
     const std::int64_t n = train_x.size(0);
     double train_seconds = 0, loss_sum = 0, test_acc = 0;

@@ -4,43 +4,21 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "libtorch_lenet.hpp"
+
 #include <cstdint>
 #include <string>
 
 namespace {
 constexpr std::int64_t kBatch = 256;
 
-// d2l's init_weights: Xavier-uniform weights for Linear and Conv2d, biases left at torch's default.
-void xavier_init(torch::nn::Module& m) {
-    if (auto* l = m.as<torch::nn::Linear>()) torch::nn::init::xavier_uniform_(l->weight);
-    if (auto* c = m.as<torch::nn::Conv2d>()) torch::nn::init::xavier_uniform_(c->weight);
-}
-
-torch::nn::Sequential lenet() {
-    using namespace torch::nn;
-    Sequential net(Conv2d(Conv2dOptions(1, 6, 5).padding(2)), ReLU(), MaxPool2d(2),  //
-                   Conv2d(Conv2dOptions(6, 16, 5)), ReLU(), MaxPool2d(2),            //
-                   Flatten(),                                                        //
-                   Linear(400, 120), ReLU(),                                         //
-                   Linear(120, 84), ReLU(),                                          //
-                   Linear(84, 10));
-    net->apply(xavier_init);
-    return net;
-}
-
-// Same as ctgrad's nn::dropout_mlp: weights N(0, 0.01²), zero biases (d2l's concise version).
+// Same as ctgrad's nn::dropout_mlp and d2l 1.0: torch's default Linear initialisation.
 torch::nn::Sequential dropout_mlp() {
     using namespace torch::nn;
-    Sequential net(Flatten(),                                     //
-                   Linear(784, 256), ReLU(), Dropout(0.5),        //
-                   Linear(256, 256), ReLU(), Dropout(0.5),        //
-                   Linear(256, 10));
-    for (auto& p : net->named_parameters()) {
-        torch::NoGradGuard no_grad;
-        if (p.key().ends_with("weight")) p.value().normal_(0, 0.01);
-        else p.value().zero_();
-    }
-    return net;
+    return Sequential(Flatten(),                               //
+                      Linear(784, 256), ReLU(), Dropout(0.5),  //
+                      Linear(256, 256), ReLU(), Dropout(0.5),  //
+                      Linear(256, 10));
 }
 
 // One step = forward, cross-entropy, backward, SGD update (and zeroing the gradients), as ctgrad's
@@ -63,7 +41,7 @@ void train_step(benchmark::State& s, torch::nn::Sequential net, double lr) {
     s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kBatch), benchmark::Counter::kIsRate);
     s.SetLabel("torch threads " + std::to_string(torch::get_num_threads()));
 }
-void BM_torch_lenet_train_step(benchmark::State& s) { train_step(s, lenet(), 0.3); }
+void BM_torch_lenet_train_step(benchmark::State& s) { train_step(s, torch_lenet(), 0.3); }
 void BM_torch_mlp_train_step(benchmark::State& s) { train_step(s, dropout_mlp(), 0.1); }
 
 // d2l's from-scratch linear regression (chapter 11 airfoil) with the data and lr of bench_airfoil.cpp:
