@@ -380,22 +380,32 @@ void direct_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, s
         for (std::size_t v = 0; v < V; ++v) acc[o][v].store_aligned(out + o * ldo + v * W);
 }
 
+// A direct kernel's register tiles as a table indexed [B-1][V-1] (B: channels or taps per tile, V:
+// vectors per row). make.template operator()<B, V>() names tile B x V; it is asked only for the tiles
+// within the accumulator budget (the others are nullptr), so only those are instantiated.
+template <class T, class Fn, std::size_t B, std::size_t V, class Make>
+constexpr Fn tile_entry(Make make) {
+    if constexpr (B * V <= Direct<T>::ACC)
+        return make.template operator()<B, V>();
+    else
+        return nullptr;
+}
+template <class T, class Fn, std::size_t B, class Make, std::size_t... V>
+constexpr std::array<Fn, sizeof...(V)> tile_row(Make make, std::index_sequence<V...>) {
+    return {tile_entry<T, Fn, B, V + 1>(make)...};
+}
+template <class T, class Fn, class Make, std::size_t... B>
+constexpr auto tile_table(Make make, std::index_sequence<B...>) {
+    return std::array<std::array<Fn, Direct<T>::MAX_V>, sizeof...(B)>{
+        tile_row<T, Fn, B + 1>(make, std::make_index_sequence<Direct<T>::MAX_V>{})...};
+}
+
 template <class T>
 using TileFn = void (*)(const T*, const std::uint32_t*, std::size_t, const T*, const T*, T*, std::size_t);
-template <class T, std::size_t OCB, std::size_t... V>
-constexpr auto tile_row(std::index_sequence<V...>) {
-    // Only tiles that fit the register budget are instantiated.
-    return std::array<TileFn<T>, sizeof...(V)>{
-        (OCB * (V + 1) <= Direct<T>::ACC ? &direct_tile<T, OCB, std::min(V + 1, Direct<T>::ACC / OCB)> : nullptr)...};
-}
-template <class T, std::size_t... O>
-constexpr auto tile_table(std::index_sequence<O...>) {
-    return std::array<std::array<TileFn<T>, Direct<T>::MAX_V>, sizeof...(O)>{
-        tile_row<T, O + 1>(std::make_index_sequence<Direct<T>::MAX_V>{})...};
-}
 // [OCB-1][V-1]
 template <class T>
-inline constexpr auto kTiles = tile_table<T>(std::make_index_sequence<Direct<T>::MAX_OCB>{});
+inline constexpr auto kTiles = tile_table<T, TileFn<T>>(
+    []<std::size_t B, std::size_t V>() { return &direct_tile<T, B, V>; }, std::make_index_sequence<Direct<T>::MAX_OCB>{});
 
 // Channels per tile: the largest block that divides OC evenly (LeNet: 6 -> 6, 16 -> 8), else the
 // largest block with a remainder tile.
@@ -484,19 +494,10 @@ void dx_tile(const T* __restrict dyw, std::size_t Qv, std::size_t OC, const T* _
 }
 template <class T>
 using DxFn = void (*)(const T*, std::size_t, std::size_t, const T*, std::size_t, const std::uint32_t*, T*);
-template <class T, std::size_t KB, std::size_t... V>
-constexpr auto dx_row(std::index_sequence<V...>) {
-    return std::array<DxFn<T>, sizeof...(V)>{
-        (KB * (V + 1) <= Direct<T>::ACC ? &dx_tile<T, KB, std::min(V + 1, Direct<T>::ACC / KB)> : nullptr)...};
-}
-template <class T, std::size_t... J>
-constexpr auto dx_table(std::index_sequence<J...>) {
-    return std::array<std::array<DxFn<T>, Direct<T>::MAX_V>, sizeof...(J)>{
-        dx_row<T, J + 1>(std::make_index_sequence<Direct<T>::MAX_V>{})...};
-}
 // [KB-1][V-1], KB up to MAX_OCB taps per tile
 template <class T>
-inline constexpr auto kDxTiles = dx_table<T>(std::make_index_sequence<Direct<T>::MAX_OCB>{});
+inline constexpr auto kDxTiles = tile_table<T, DxFn<T>>(
+    []<std::size_t B, std::size_t V>() { return &dx_tile<T, B, V>; }, std::make_index_sequence<Direct<T>::MAX_OCB>{});
 
 template <class T>
 void direct_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const T* w, T* dx) {
