@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <omp.h>
 #include <type_traits>
 
 #include <boost/hana/at.hpp>
@@ -163,6 +164,37 @@ BOOST_AUTO_TEST_CASE(weight_decay_applies_through_any_rule) {
     BOOST_TEST(a.value()(0) == 0.95, tt::tolerance(1e-14));
     opt.step();
     BOOST_TEST(a.value()(0) == 0.8575, tt::tolerance(1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(large_parameters_split_over_threads_update_every_element_alike) {
+    // 100003 elements: above the size at which the pass is split over the threads, odd, so the
+    // chunks have scalar heads and tails. Adam with weight decay, two steps, 1 thread vs 2 threads.
+    const std::size_t n = 100003;
+    auto run = [&](int threads) {
+        omp_set_num_threads(threads);
+        Param<float, 1> p(Tensor<float, 1>::from_shape({n}));
+        for (std::size_t i = 0; i < n; ++i) p.value()(i) = float(i % 101) / 50.f - 1.f;
+        optim::Optimizer opt(optim::params(p), optim::Adam{.weight_decay = 0.01}, sched::Constant{.lr = 0.1});
+        for (int step = 0; step < 2; ++step) {
+            p.grad() = Tensor<float, 1>::from_shape({n});
+            for (std::size_t i = 0; i < n; ++i) p.grad()(i) = float(i % 37) / 18.f - 0.97f;  // |g| > 0.025: never cancelled by the decay
+            opt.step();
+        }
+        omp_set_num_threads(1);
+        std::size_t not_zeroed = 0;
+        for (std::size_t i = 0; i < n; ++i) not_zeroed += p.grad()(i) != 0.f;
+        BOOST_TEST(not_zeroed == 0u);
+        return Tensor<float, 1>(p.value());
+    };
+    const auto one = run(1), two = run(2);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < n; ++i) differ += !(std::abs(one(i) - two(i)) <= 1e-6f * (1.f + std::abs(one(i))));
+    BOOST_TEST(differ == 0u);
+    // Every element moved (a chunk left out would keep its initial value): the first step of Adam
+    // moves each element by lr against the sign of its (never zero) gradient.
+    std::size_t unmoved = 0;
+    for (std::size_t i = 0; i < n; ++i) unmoved += two(i) == float(i % 101) / 50.f - 1.f;
+    BOOST_TEST(unmoved == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
