@@ -22,6 +22,8 @@
 #include <array>
 #include <utility>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <omp.h>
 
 namespace ctgrad::kernels {
@@ -74,6 +76,48 @@ inline void copy_short(double* __restrict d, const double* __restrict s, std::si
 #endif
 }
 
+// Average pooling of one plane (rows of xp ld apart): each window summed in row-major order, divided
+// by its area.
+template <class T>
+void avg_plane_forward(const Pool2dShape& s, const T* xp, std::size_t ld, T* __restrict yp) {
+    const std::size_t k = s.kernel, st = s.stride, OH = s.out_h(), OW = s.out_w();
+    const T area = T(k * k);
+    for (std::size_t oh = 0; oh < OH; ++oh)
+        for (std::size_t ow = 0; ow < OW; ++ow) {
+            const T* win = xp + oh * st * ld + ow * st;
+            T acc = T(0);
+            for (std::size_t kh = 0; kh < k; ++kh)
+                for (std::size_t kw = 0; kw < k; ++kw) acc += win[kh * ld + kw];
+            yp[oh * OW + ow] = acc / area;
+        }
+}
+
+// Its adjoint: dx (one dense in_h x in_w plane, overwritten) gets dy / area at every position of each
+// window, windows in row-major order (overlapping windows add up in that fixed order).
+template <class T>
+void avg_plane_backward(const Pool2dShape& s, const T* __restrict dyp, T* __restrict dxp) {
+    const std::size_t k = s.kernel, st = s.stride, Wd = s.in_w, OH = s.out_h(), OW = s.out_w();
+    const T area = T(k * k);
+    std::fill(dxp, dxp + s.in_h * Wd, T(0));
+    for (std::size_t oh = 0; oh < OH; ++oh)
+        for (std::size_t ow = 0; ow < OW; ++ow) {
+            const T g = dyp[oh * OW + ow] / area;
+            T* win = dxp + oh * st * Wd + ow * st;
+            for (std::size_t kh = 0; kh < k; ++kh)
+                for (std::size_t kw = 0; kw < k; ++kw) win[kh * Wd + kw] += g;
+        }
+}
+
+// Refuses epilogues the kernels cannot run (see Conv2dEpilogue).
+void check_epilogue(const Conv2dEpilogue& ep) {
+    if (ep.pool && ep.pool_stride == 0)
+        throw std::invalid_argument("conv2d epilogue: pool = " + std::to_string(ep.pool) +
+                                    " needs pool_stride >= 1, got 0");
+    if (ep.pool && ep.avg_pool && ep.relu)
+        throw std::invalid_argument("conv2d epilogue: relu with avg_pool is not supported (the backward pass "
+                                    "needs the ReLU mask before averaging); fuse the ReLU only and pool separately");
+}
+
 // The gradient with respect to the convolution's own output, image by image, from the gradient dy of
 // the layer output (after the epilogue): routed back through the pooling's argmax and masked by
 // y > 0 for the ReLU, in a per-thread buffer that stays in L1/L2, so that no batch-sized gradient of
@@ -98,6 +142,10 @@ struct OutputGrad {
             return buf;
         }
         const Pool2dShape ps{1, 1, OH, OW, ep.pool, ep.pool_stride};
+        if (ep.avg_pool) {
+            for (std::size_t oc = 0; oc < OC; ++oc) avg_plane_backward(ps, d + oc * PP, buf + oc * P);
+            return buf;
+        }
         for (std::size_t oc = 0; oc < OC; ++oc)
             detail::pool_plane_backward(ps, d + oc * PP, argmax + n * OC * PP + oc * PP, buf + oc * P,
                                         ep.relu ? yn + oc * PP : nullptr);
@@ -122,6 +170,10 @@ void epilogue_image(const Conv2dEpilogue& ep, T* src, std::size_t OC, std::size_
     }
     const Pool2dShape ps{1, 1, OH, OW, ep.pool, ep.pool_stride};
     const std::size_t PP = ps.out_h() * ps.out_w();
+    if (ep.avg_pool) {
+        for (std::size_t oc = 0; oc < OC; ++oc) avg_plane_forward(ps, src + oc * ldp, ld, y + oc * PP);
+        return;
+    }
     for (std::size_t oc = 0; oc < OC; ++oc) {
         T* yc = y + oc * PP;
         detail::pool_plane_forward(ps, src + oc * ldp, ld, yc, argmax + oc * PP);
@@ -782,7 +834,7 @@ void forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, 
             detail::gemm_prepacked_b(false, OC, P, K, T(1), w, K, bp.data(), bias ? T(1) : T(0), yn, P);
             if (ep.pool)
                 epilogue_image(ep, yn, OC, OH, OW, OW, P, y + std::size_t(n) * out_sz,
-                               argmax + std::size_t(n) * out_sz);
+                               argmax ? argmax + std::size_t(n) * out_sz : nullptr);
             else if (ep.relu)
                 for (std::size_t i = 0; i < OC * P; ++i) yn[i] = std::max(yn[i], T(0));
         }
@@ -855,26 +907,32 @@ void backward_weights(const Conv2dShape& s, const T* x, const OutputGrad<T>& og,
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
                     const Conv2dEpilogue& ep, std::uint32_t* argmax) {
+    check_epilogue(ep);
     forward(s, x, w, bias, y, ep, argmax);
 }
 void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y,
                     const Conv2dEpilogue& ep, std::uint32_t* argmax) {
+    check_epilogue(ep);
     forward(s, x, w, bias, y, ep, argmax);
 }
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx, const Conv2dEpilogue& ep,
                            const float* y, const std::uint32_t* argmax) {
+    check_epilogue(ep);
     backward_input(s, OutputGrad<float>(s, dy, ep, y, argmax), w, dx);
 }
 void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx,
                            const Conv2dEpilogue& ep, const double* y, const std::uint32_t* argmax) {
+    check_epilogue(ep);
     backward_input(s, OutputGrad<double>(s, dy, ep, y, argmax), w, dx);
 }
 void conv2d_backward_weights(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db,
                              const Conv2dEpilogue& ep, const float* y, const std::uint32_t* argmax) {
+    check_epilogue(ep);
     backward_weights(s, x, OutputGrad<float>(s, dy, ep, y, argmax), dw, db);
 }
 void conv2d_backward_weights(const Conv2dShape& s, const double* x, const double* dy, double* dw, double* db,
                              const Conv2dEpilogue& ep, const double* y, const std::uint32_t* argmax) {
+    check_epilogue(ep);
     backward_weights(s, x, OutputGrad<double>(s, dy, ep, y, argmax), dw, db);
 }
 
