@@ -298,9 +298,8 @@ void dw_over_channels(const Conv2dShape& s, const T* x, const OutputGrad<T>& og,
     constexpr std::size_t W = batch::size;
     const FlatGeometry g(s, W, KB);  // taps padded to Kp with offset 0: results of those taps are dropped
     const std::size_t OC = s.out_channels, P = g.OH * g.OW, in_sz = s.in_channels * s.in_h * s.in_w;
-    Scratch<std::uint32_t> poff(P);
-    for (std::size_t oh = 0, i = 0; oh < g.OH; ++oh)
-        for (std::size_t ow = 0; ow < g.OW; ++ow) poff.data()[i++] = std::uint32_t(oh * g.Wp + ow);
+    Scratch<std::uint32_t> poff(P);  // valid pixels only (stride 1: oh * Wp + ow)
+    pixel_offsets(s, g, poff.data());
     struct Buffers {
         Scratch<T> xpad, dyT, dym;
     };

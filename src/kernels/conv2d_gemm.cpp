@@ -33,8 +33,7 @@ struct GatherGeometry : Padded {
         std::fill(koff.data(), koff.data() + koff.size(), 0u);
         std::fill(qoff.data(), qoff.data() + qoff.size(), 0u);
         tap_offsets(s, *this, koff.data());
-        for (std::size_t oh = 0, i = 0; oh < s.out_h(); ++oh)
-            for (std::size_t ow = 0; ow < s.out_w(); ++ow) qoff.data()[i++] = std::uint32_t((oh * Wp + ow) * s.stride);
+        pixel_offsets(s, *this, qoff.data());
     }
 };
 

@@ -33,6 +33,13 @@ inline void tap_offsets(const Conv2dShape& s, const Padded& pd, std::uint32_t* k
             for (std::size_t kw = 0; kw < s.kernel; ++kw) koff[i++] = std::uint32_t((c * pd.Hp + kh) * pd.Wp + kw);
 }
 
+// qoff[q] for output pixel q = (oh, ow): the offset (oh * Wp + ow) * stride of its window's corner in
+// the padded image (OH * OW entries).
+inline void pixel_offsets(const Conv2dShape& s, const Padded& pd, std::uint32_t* qoff) {
+    for (std::size_t oh = 0, i = 0; oh < s.out_h(); ++oh)
+        for (std::size_t ow = 0; ow < s.out_w(); ++ow) qoff[i++] = std::uint32_t((oh * pd.Wp + ow) * s.stride);
+}
+
 // dst[p * dplane + r * drow + i] = src[p * splane + r * srow + i] for `planes` planes of rows x width.
 // Pads an image (into a buffer whose border is zero already), spreads dy over the padded width (the
 // columns past the image stay zero) and crops a padded dx back to the image.
