@@ -3,7 +3,8 @@
 ///
 /// Stride-1 convolutions run as direct kernels over a zero-padded copy of each image; others lower
 /// each image to a GEMM through an im2col buffer small enough to stay in L2. The batch is split over
-/// OpenMP threads (omp_get_max_threads()). Temporaries come from ctgrad::Scratch.
+/// OpenMP threads (omp_get_max_threads()); every result, including the weight and bias gradients
+/// summed over the batch, is bit-identical for any thread count. Temporaries come from ctgrad::Scratch.
 #include <cstddef>
 #include <cstdint>
 
