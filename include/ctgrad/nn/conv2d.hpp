@@ -7,6 +7,7 @@
 #include <ctgrad/kernels/conv2d.hpp>
 #include <ctgrad/nn/dims.hpp>
 #include <ctgrad/nn/init.hpp>
+#include <ctgrad/nn/layer.hpp>
 
 namespace ctgrad::nn {
 
@@ -102,13 +103,14 @@ public:
 
     /// Convolution of an NCHW expression, Param or Tensor.
     template <TensorLike E>
-    auto operator()(E&& x) {
+    auto operator()(E&& x) & {
         static_assert(std::is_same_v<operand_value_t<E>, T>, "nn::Conv2d: the input's scalar type differs from the layer's");
         auto n = to_node<T>(std::forward<E>(x));
         static_assert(decltype(n)::rank == 4, "nn::Conv2d needs a rank-4 NCHW input");
         return Conv2dNode<decltype(n), InChannels, OutChannels, Kernel, Stride, Padding>(std::move(n), weight, bias);
     }
-    auto parameters() { return boost::hana::make_tuple(&weight, &bias); }
+    auto parameters() & { return boost::hana::make_tuple(&weight, &bias); }
+    CTGRAD_LVALUE_LAYER_ONLY(Conv2d)
 
     template <class D>
     static constexpr auto infer(D) {
