@@ -158,6 +158,10 @@ void gemm_impl(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T 
     }
     // Split the larger dimension of C into nt slabs aligned to the micro-tile; each thread runs the
     // whole blocked algorithm on its slab (re-packing the shared operand costs O(K*N), negligible).
+    // No sum crosses threads: each element of C is computed by one thread, over the same KC blocks in
+    // the same k order, and because slab boundaries fall on MR rows / NR columns every element sits
+    // at the same position of the same kind of micro-tile (full or edge) as in a 1-thread run. So C
+    // is bit-identical for any thread count (tests/kernels/test_determinism.cpp).
     const bool split_m = M >= N;
     const std::size_t unit = split_m ? Cfg<T>::MR : Cfg<T>::NR;
     const std::size_t dim = split_m ? M : N;

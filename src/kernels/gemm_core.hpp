@@ -25,6 +25,13 @@ struct Cfg {
     // 16 vector registers (SSE2/AVX2): 6x2 accumulators + 2 B vectors + 1 broadcast.
     static constexpr std::size_t MR = 6;
 #endif
+#if XSIMD_WITH_AVX512F
+    static constexpr std::size_t kRegs = 32;
+#else
+    static constexpr std::size_t kRegs = 16;
+#endif
+    static_assert(MR * NV + NV + 1 <= kRegs, "GEMM micro-tile: MR*NV accumulators + NV B vectors + 1 broadcast "
+                                             "must fit the vector registers");
     // KC x NR of B (32 KB for float/AVX-512) stays in L1 while the ir loop sweeps the A block.
     static constexpr std::size_t KC = 256;
     static constexpr std::size_t MC = MR * 16;

@@ -11,6 +11,7 @@
 #include <omp.h>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 namespace {
@@ -182,6 +183,57 @@ void check_fused_pool(const Conv2dShape& s, std::size_t K, std::size_t S, bool r
     BOOST_TEST(count_mismatch(db, rdb, tol) == 0u, "backward_weights db " << name.str());
 }
 
+// Fused average pooling (no ReLU): the layer output is the mean of each window of conv + bias; the
+// backward passes spread each pooled gradient evenly over its window (overlapping windows add up)
+// before the convolution's own backward. Reference: the unfused convolution and pooling in long double.
+template <class T>
+void check_fused_avg_pool(const Conv2dShape& s, std::size_t K, std::size_t S, std::mt19937& rng) {
+    const ctgrad::kernels::Conv2dEpilogue ep{.pool = K, .pool_stride = S, .avg_pool = true};
+    const std::size_t OH = s.out_h(), OW = s.out_w(), P = OH * OW, PH = ep.out_h(OH), PW = ep.out_w(OW);
+    const std::size_t xs = s.batch * s.in_channels * s.in_h * s.in_w;
+    const std::size_t ws = s.out_channels * s.in_channels * s.kernel * s.kernel;
+    const std::size_t ys = s.batch * s.out_channels * P, ps = s.batch * s.out_channels * PH * PW;
+    const auto x = rand_vec<T>(xs, rng), w = rand_vec<T>(ws, rng), bias = rand_vec<T>(s.out_channels, rng);
+    const auto dy = rand_vec<T>(ps, rng), dw0 = rand_vec<T>(ws, rng), db0 = rand_vec<T>(s.out_channels, rng);
+    const T tol = std::is_same_v<T, float> ? T(1e-5) : T(1e-12);
+    std::ostringstream name;
+    name << "N=" << s.batch << " C=" << s.in_channels << " H=" << s.in_h << " W=" << s.in_w << " OC=" << s.out_channels
+         << " k=" << s.kernel << " s=" << s.stride << " p=" << s.padding << " avg pool " << K << "/" << S;
+
+    std::vector<long double> conv(ys);
+    for (std::size_t i = 0; i < ys; ++i) conv[i] = bias[(i / P) % s.out_channels];
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) { conv[yi] += (long double)x[xi] * w[wi]; });
+    // Calls f(pooled index, conv index) for every element of every window.
+    const auto for_each_window_term = [&](auto f) {
+        for (std::size_t np = 0; np < s.batch * s.out_channels; ++np)
+            for (std::size_t ph = 0; ph < PH; ++ph)
+                for (std::size_t pw = 0; pw < PW; ++pw)
+                    for (std::size_t kh = 0; kh < K; ++kh)
+                        for (std::size_t kw = 0; kw < K; ++kw)
+                            f((np * PH + ph) * PW + pw, np * P + (ph * S + kh) * OW + pw * S + kw);
+    };
+    std::vector<long double> want(ps, 0.0L);
+    for_each_window_term([&](std::size_t o, std::size_t i) { want[o] += conv[i] / (long double)(K * K); });
+    std::vector<T> y(ps, std::numeric_limits<T>::quiet_NaN());
+    ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), ep);  // argmax not needed
+    BOOST_TEST(count_mismatch(y, want, tol) == 0u, "forward " << name.str());
+
+    std::vector<long double> dconv(ys, 0.0L), rdx(xs, 0.0L), rdw(dw0.begin(), dw0.end()),
+        rdb(db0.begin(), db0.end());
+    for_each_window_term([&](std::size_t o, std::size_t i) { dconv[i] += dy[o] / (long double)(K * K); });
+    for_each_term(s, [&](std::size_t xi, std::size_t wi, std::size_t yi) {
+        rdx[xi] += dconv[yi] * w[wi];
+        rdw[wi] += dconv[yi] * x[xi];
+    });
+    for (std::size_t i = 0; i < ys; ++i) rdb[(i / P) % s.out_channels] += dconv[i];
+    std::vector<T> dx(xs, std::numeric_limits<T>::quiet_NaN()), dw = dw0, db = db0;
+    ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), dx.data(), ep);
+    BOOST_TEST(count_mismatch(dx, rdx, tol) == 0u, "backward_input " << name.str());
+    ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), db.data(), ep);
+    BOOST_TEST(count_mismatch(dw, rdw, tol) == 0u, "backward_weights dw " << name.str());
+    BOOST_TEST(count_mismatch(db, rdb, tol) == 0u, "backward_weights db " << name.str());
+}
+
 template <class T>
 void run_all(int threads) {
     omp_set_num_threads(threads);
@@ -218,6 +270,16 @@ void run_all(int threads) {
     check_fused_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 3, 2, false, rng);
     check_fused_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 2, 2, true, rng);
     check_fused_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 3, 1, false, rng);
+    // Fused average pooling: LeNet's shapes, odd outputs, overlapping windows, the 1x1 path and the
+    // strided (GEMM) path.
+    check_fused_avg_pool<T>({3, 1, 28, 28, 6, 5, 1, 2}, 2, 2, rng);
+    check_fused_avg_pool<T>({3, 6, 14, 14, 16, 5, 1, 0}, 2, 2, rng);
+    check_fused_avg_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 2, 2, rng);
+    check_fused_avg_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 3, 2, rng);
+    check_fused_avg_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 3, 1, rng);
+    check_fused_avg_pool<T>({2, 5, 6, 7, 3, 1, 1, 0}, 2, 2, rng);
+    check_fused_avg_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 2, 2, rng);
+    check_fused_avg_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 3, 1, rng);
     omp_set_num_threads(1);
 }
 
@@ -231,6 +293,22 @@ BOOST_AUTO_TEST_CASE(output_size) {
     BOOST_TEST(b.out_w() == 10u);
     BOOST_TEST(c.out_h() == 4u);
     BOOST_TEST(c.out_w() == 4u);
+}
+// Epilogues the kernels cannot run are refused with a message instead of computing something wrong.
+BOOST_AUTO_TEST_CASE(refused_epilogues) {
+    const Conv2dShape s{1, 1, 6, 6, 2, 3, 1, 1};
+    std::vector<float> x(36, 1.f), w(18, 1.f), y(2 * 9, 0.f), dx(36), dw(18), dy(18, 1.f);
+    const ctgrad::kernels::Conv2dEpilogue relu_avg{.relu = true, .pool = 2, .pool_stride = 2, .avg_pool = true};
+    const ctgrad::kernels::Conv2dEpilogue no_stride{.pool = 2, .pool_stride = 0};
+    BOOST_CHECK_THROW(ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), nullptr, y.data(), relu_avg),
+                      std::invalid_argument);
+    BOOST_CHECK_THROW(ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), dx.data(), relu_avg, y.data()),
+                      std::invalid_argument);
+    BOOST_CHECK_THROW(ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), dw.data(), nullptr, relu_avg,
+                                                               y.data()),
+                      std::invalid_argument);
+    BOOST_CHECK_THROW(ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), nullptr, y.data(), no_stride),
+                      std::invalid_argument);
 }
 BOOST_AUTO_TEST_CASE(float_1_thread) { run_all<float>(1); }
 BOOST_AUTO_TEST_CASE(float_2_threads) { run_all<float>(2); }

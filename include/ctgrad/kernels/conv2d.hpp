@@ -20,12 +20,18 @@ struct Conv2dShape {
 };
 
 /// Work fused into the convolution's pass over each image, applied in this order to its output:
-/// `relu` (max(0, y)), then max pooling over `pool` x `pool` windows moved by `pool_stride`
-/// (pool = 0: none). The convolution's own output is then never stored for the whole batch.
-/// Pooling ties go to the first maximum in row-major window order; a NaN counts as the maximum.
+/// `relu` (max(0, y)), then pooling over `pool` x `pool` windows moved by `pool_stride` (pool = 0:
+/// none): the window's maximum, or with `avg_pool` its mean (sum in row-major window order divided by
+/// pool * pool). The convolution's own output is then never stored for the whole batch.
+/// Max pooling ties go to the first maximum in row-major window order; a NaN counts as the maximum.
+/// `relu` together with `avg_pool` is refused (std::invalid_argument): the backward pass would need
+/// the ReLU mask of every pre-pooling value, which the averaged output does not determine.
 struct Conv2dEpilogue {
     bool relu = false;
     std::size_t pool = 0, pool_stride = 0;
+    /// With pool > 0: average the window instead of taking its maximum (argmax is then unused and may
+    /// be nullptr).
+    bool avg_pool = false;
     /// Layer-output height for a convolution output of height h (h itself without pooling).
     std::size_t out_h(std::size_t h) const { return pool ? (h - pool) / pool_stride + 1 : h; }
     /// Layer-output width for a convolution output of width w.
@@ -35,15 +41,16 @@ struct Conv2dEpilogue {
 /// The layer output y = epilogue(conv(x) + bias): y[n,oc,oh,ow] = bias[oc] (if bias) +
 /// sum_{ic,kh,kw} x[n,ic,oh*s+kh-p,ow*s+kw-p] * w[oc,ic,kh,kw], then ReLU and pooling as `ep` says.
 /// Overwrites y; bias may be nullptr. With pooling, argmax (same size as y) receives each window's
-/// arg-max as an index into the convolution's output plane (oh * out_w + ow).
+/// arg-max as an index into the convolution's output plane (oh * out_w + ow); with avg_pool, argmax
+/// is not used.
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
                     const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
 void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y,
                     const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
 
 /// dx = d loss / d x given dy = d loss / d (layer output), of y's shape. Overwrites dx. With an
-/// epilogue, y and argmax are the forward's outputs: dy is routed back through pooling (argmax) and
-/// masked by y > 0 (ReLU) per image, on the fly.
+/// epilogue, y and argmax are the forward's outputs: dy is routed back through pooling (argmax; with
+/// avg_pool spread evenly over each window) and masked by y > 0 (ReLU) per image, on the fly.
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx,
                            const Conv2dEpilogue& ep = {}, const float* y = nullptr,
                            const std::uint32_t* argmax = nullptr);

@@ -1,0 +1,466 @@
+// Direct stride-1 convolution kernels. With stride 1, output pixel (oh, ow) and tap (c, kh, kw) read
+// the padded image at koff[c,kh,kw] + q with q = oh*Wp + ow (FlatGeometry). Over this padded-width
+// index q the convolution is a 1-D correlation with contiguous, unaligned vector loads: no im2col, no
+// gathers, no packing. The columns ow >= OW of each row are computed and thrown away (LeNet's conv1:
+// 12%, conv2: 27%), far cheaper than a GEMM whose 12-row micro-tile sees only 6 or 16 output channels
+// plus gather-packing per image. The batch is split by conv2d_chunks.hpp.
+#include "conv2d_chunks.hpp"
+#include "conv2d_geometry.hpp"
+#include "conv2d_paths.hpp"
+
+#include <ctgrad/expr/scratch.hpp>
+
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+
+namespace ctgrad::kernels::detail {
+namespace {
+
+// ---- Register budget ---------------------------------------------------------------------------
+// Every tile below keeps a block of accumulators in vector registers for its whole inner loop, and
+// per step loads one row of vectors and broadcasts one scalar. Without spills it needs
+//     accumulators + vectors loaded per step + 1 broadcast <= vector registers
+// (AVX-512: 32 zmm; SSE2/AVX2: 16). Each tile static_asserts its own count (tile_fits).
+//  - Forward and input gradient (direct_tile, dx_tile): B channels or taps x V vectors of q; per step
+//    V loads. V <= kMaxV, so B*V <= kAcc = registers - kMaxV - 1 (broadcast) - 1 (kept free for the
+//    compiler's address and bias temporaries): AVX-512 24 (e.g. 6 x 4, 8 x 3, 4 x 6), 16 registers 10.
+//  - Weight gradient over q (dw_tile): OCB x KB accumulators, OCB dy vectors + 1 image vector per step.
+//  - Weight gradient over channels (dwt_tile): KB taps x OV vectors, OV dy vectors + 1 broadcast.
+template <class T>
+struct Budget {
+    using batch = xsimd::batch<T>;
+    static constexpr std::size_t W = batch::size;
+#if XSIMD_WITH_AVX512F
+    static constexpr std::size_t kRegs = 32, kMaxB = 8, kMaxV = 6;
+#else
+    static constexpr std::size_t kRegs = 16, kMaxB = 4, kMaxV = 4;
+#endif
+    static constexpr std::size_t kAcc = kRegs - kMaxV - 2;
+};
+template <class T>
+constexpr bool tile_fits(std::size_t accumulators, std::size_t loads) {
+    return accumulators + loads + 1 <= Budget<T>::kRegs;
+}
+
+// A tile kind's instances as a table indexed [B-1][V-1] (B: channels or taps per tile, V: vectors
+// per row). make.template operator()<B, V>() names tile B x V; only tiles within the accumulator
+// budget are instantiated (the others are nullptr and never picked).
+template <class T, class Fn, std::size_t B, std::size_t V, class Make>
+constexpr Fn tile_entry(Make make) {
+    if constexpr (B * V <= Budget<T>::kAcc)
+        return make.template operator()<B, V>();
+    else
+        return nullptr;
+}
+template <class T, class Fn, std::size_t B, class Make, std::size_t... V>
+constexpr std::array<Fn, sizeof...(V)> tile_row(Make make, std::index_sequence<V...>) {
+    return {tile_entry<T, Fn, B, V + 1>(make)...};
+}
+template <class T, class Fn, class Make>
+constexpr auto tile_table(Make make) {
+    return [make]<std::size_t... B>(std::index_sequence<B...>) {
+        return std::array<std::array<Fn, Budget<T>::kMaxV>, sizeof...(B)>{
+            tile_row<T, Fn, B + 1>(make, std::make_index_sequence<Budget<T>::kMaxV>{})...};
+    }(std::make_index_sequence<Budget<T>::kMaxB>{});
+}
+
+// Tile shaping, shared by the forward and input-gradient kernels: with b channels (or taps) per tile
+// and nv vectors per padded row, how many vectors each tile covers: as many as the budget allows,
+// spread evenly over the row (so no tile is left with a sliver).
+template <class T>
+std::size_t vectors_per_tile(std::size_t b, std::size_t nv) {
+    const std::size_t vmax = std::min(Budget<T>::kMaxV, Budget<T>::kAcc / b);
+    const std::size_t groups = (nv + vmax - 1) / vmax;
+    return (nv + groups - 1) / groups;
+}
+// Calls tile(b, v0, vb) over a block of b rows for the vector ranges [v0, v0 + vb) covering nv.
+template <class T, class Tile>
+void sweep_row(std::size_t b, std::size_t nv, Tile tile) {
+    const std::size_t vper = vectors_per_tile<T>(b, nv);
+    for (std::size_t v = 0; v < nv; v += vper) tile(v, std::min(vper, nv - v));
+}
+
+// ---- Forward -----------------------------------------------------------------------------------
+// out[o][q..q+V*W) = (bias) + sum_k w[o][k] * xp[koff[k] + q + ...] for OCB output channels.
+template <class T, std::size_t OCB, std::size_t V>
+void direct_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, std::size_t K, const T* __restrict w,
+                 const T* __restrict bias, T* __restrict out, std::size_t ldo) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    static_assert(tile_fits<T>(OCB * V, V), "direct_tile: OCB*V accumulators + V loads + 1 broadcast exceed the registers");
+    batch acc[OCB][V];
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OCB; ++o)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) acc[o][v] = batch(bias ? bias[o] : T(0));
+    for (std::size_t k = 0; k < K; ++k) {
+        const T* xk = xp + koff[k];
+        batch xv[V];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) xv[v] = batch::load_unaligned(xk + v * W);
+#pragma GCC unroll 8
+        for (std::size_t o = 0; o < OCB; ++o) {
+            const batch wv(w[o * K + k]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < V; ++v) acc[o][v] = xsimd::fma(wv, xv[v], acc[o][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OCB; ++o)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) acc[o][v].store_aligned(out + o * ldo + v * W);
+}
+template <class T>
+using TileFn = void (*)(const T*, const std::uint32_t*, std::size_t, const T*, const T*, T*, std::size_t);
+template <class T>
+inline constexpr auto kTiles = tile_table<T, TileFn<T>>([]<std::size_t B, std::size_t V>() { return &direct_tile<T, B, V>; });
+
+// Channels per tile: the largest block that divides OC evenly (LeNet: 6 -> 6, 16 -> 8), else the
+// largest block with a remainder tile. Any OC works.
+template <class T>
+std::size_t pick_ocb(std::size_t OC) {
+    for (std::size_t b = std::min(OC, Budget<T>::kMaxB); b >= 4; --b)
+        if (OC % b == 0) return b;
+    return std::min(OC, Budget<T>::kAcc / 4);
+}
+
+// ---- Input gradient ----------------------------------------------------------------------------
+// For each tap k, dxpad[koff[k] + q] += sum_oc w[oc][k] * dyw[oc][q], where dyw is dy spread over
+// the padded width with zeros in the columns ow >= OW. The sum over oc (the GEMM W^T dy) stays in
+// registers and is added straight into the shifted padded image (col2im without the column matrix).
+// Compared with the convolution of dy padded by k-1-p with the flipped kernel, it never multiplies
+// that padding's zeros (LeNet conv2: 21600 instead of 38400 vector FMAs per image).
+template <class T, std::size_t KB, std::size_t V>
+void dx_tile(const T* __restrict dyw, std::size_t Qv, std::size_t OC, const T* __restrict w, std::size_t K,
+             const std::uint32_t* __restrict koff, T* __restrict dxp) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    static_assert(tile_fits<T>(KB * V, V), "dx_tile: KB*V accumulators + V loads + 1 broadcast exceed the registers");
+    batch acc[KB][V];
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < KB; ++j)
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < V; ++v) acc[j][v] = batch(T(0));
+    for (std::size_t oc = 0; oc < OC; ++oc) {
+        batch d[V];
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < V; ++v) d[v] = batch::load_aligned(dyw + oc * Qv + v * W);
+#pragma GCC unroll 8
+        for (std::size_t j = 0; j < KB; ++j) {
+            const batch wv(w[oc * K + j]);
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < V; ++v) acc[j][v] = xsimd::fma(wv, d[v], acc[j][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < KB; ++j)
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < V; ++v) {
+            T* p = dxp + koff[j] + v * W;
+            (batch::load_unaligned(p) + acc[j][v]).store_unaligned(p);
+        }
+}
+template <class T>
+using DxFn = void (*)(const T*, std::size_t, std::size_t, const T*, std::size_t, const std::uint32_t*, T*);
+template <class T>
+inline constexpr auto kDxTiles = tile_table<T, DxFn<T>>([]<std::size_t B, std::size_t V>() { return &dx_tile<T, B, V>; });
+
+// ---- Weight gradient, vectorised over q ----------------------------------------------------------
+// dwv[o][j] (vectors of W lane partials) += sum_q dyw[o][q] * xp[koff[j] + q], OCB x KB at a time.
+template <class T, std::size_t OCB, std::size_t KB>
+void dw_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, const T* __restrict dyw, std::size_t Qv,
+             T* __restrict dwv, std::size_t Kp) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    static_assert(tile_fits<T>(OCB * KB, OCB), "dw_tile: OCB*KB accumulators + OCB loads + 1 exceed the registers");
+    batch acc[OCB][KB];
+    const T* xk[KB];
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < KB; ++j) xk[j] = xp + koff[j];
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OCB; ++o)
+#pragma GCC unroll 8
+        for (std::size_t j = 0; j < KB; ++j) acc[o][j] = batch::load_aligned(dwv + (o * Kp + j) * W);
+    for (std::size_t q = 0; q < Qv; q += W) {
+        batch d[OCB];
+#pragma GCC unroll 8
+        for (std::size_t o = 0; o < OCB; ++o) d[o] = batch::load_aligned(dyw + o * Qv + q);
+#pragma GCC unroll 8
+        for (std::size_t j = 0; j < KB; ++j) {
+            const batch xv = batch::load_unaligned(xk[j] + q);
+#pragma GCC unroll 8
+            for (std::size_t o = 0; o < OCB; ++o) acc[o][j] = xsimd::fma(d[o], xv, acc[o][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OCB; ++o)
+#pragma GCC unroll 8
+        for (std::size_t j = 0; j < KB; ++j) acc[o][j].store_aligned(dwv + (o * Kp + j) * W);
+}
+
+template <std::size_t W, class T>
+inline T lane_sum(const T* p) {
+    T acc = T(0);
+    for (std::size_t i = 0; i < W; ++i) acc += p[i];
+    return acc;
+}
+
+// Each chunk keeps W lane partials per weight (loaded and stored once per image and tile, not reduced
+// per image); lanes and chunks are summed in a fixed order at the end. Output channels are padded to
+// a multiple of OCB and taps to a multiple of KB (the padding's results are dropped): any shape works.
+template <class T, std::size_t OCB, std::size_t KB>
+void dw_over_q(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    const FlatGeometry g(s, W, KB);
+    const std::size_t OC = s.out_channels, OCp = (OC + OCB - 1) / OCB * OCB;
+    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
+    struct Buffers {
+        Scratch<T> xpad, dyw, dym;
+    };
+    reduce_over_images<T>(
+        s.batch, (OCp * g.Kp + OCp) * W,  // weight lanes, then bias lanes
+        [&] {
+            Buffers b{Scratch<T>(g.xlen), Scratch<T>(OCp * g.Qv), Scratch<T>(og.buffer_size())};
+            // Borders, tails and the columns ow >= OW of dyw stay zero: only valid pixels are written.
+            std::fill(b.xpad.data(), b.xpad.data() + b.xpad.size(), T(0));
+            std::fill(b.dyw.data(), b.dyw.data() + b.dyw.size(), T(0));
+            return b;
+        },
+        [&](std::size_t n, Buffers& b, T* pdw) {
+            T* pdb = pdw + OCp * g.Kp * W;
+            pad_image(s, g, x + n * in_sz, b.xpad.data());
+            g.spread(og.image(n, b.dym.data()), OC, b.dyw.data());
+            for (std::size_t oc = 0; oc < OCp; oc += OCB)
+                for (std::size_t k = 0; k < g.Kp; k += KB)
+                    dw_tile<T, OCB, KB>(b.xpad.data(), g.koff.data() + k, b.dyw.data() + oc * g.Qv, g.Qv,
+                                        pdw + (oc * g.Kp + k) * W, g.Kp);
+            if (db)
+                for (std::size_t oc = 0; oc < OC; ++oc) {
+                    batch acc = batch::load_aligned(pdb + oc * W);
+                    for (std::size_t q = 0; q < g.Qv; q += W) acc += batch::load_aligned(b.dyw.data() + oc * g.Qv + q);
+                    acc.store_aligned(pdb + oc * W);
+                }
+        },
+        [&](const T* pdw) {
+            const T* pdb = pdw + OCp * g.Kp * W;
+            for (std::size_t oc = 0; oc < OC; ++oc) {
+                for (std::size_t k = 0; k < g.K; ++k) dw[oc * g.K + k] += lane_sum<W>(pdw + (oc * g.Kp + k) * W);
+                if (db) db[oc] += lane_sum<W>(pdb + oc * W);
+            }
+        });
+}
+
+// ---- Weight gradient, vectorised over output channels ------------------------------------------
+// For OC a multiple of the vector width (LeNet conv2: 16 floats): dwT[k][:] += sum over valid pixels
+// q of dyT[q][:] * x[koff[k] + poff[q]], with dy transposed per image. Only real pixels are visited
+// (no padded-width columns), and the partial sums are exact per weight (no lane reduction). KB taps
+// x OV vectors of accumulators.
+template <class T, std::size_t OV, std::size_t KB>
+void dwt_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, const T* __restrict dyT, std::size_t OC,
+              const std::uint32_t* __restrict poff, std::size_t P, T* __restrict dwT) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    static_assert(tile_fits<T>(KB * OV, OV), "dwt_tile: KB*OV accumulators + OV loads + 1 broadcast exceed the registers");
+    batch acc[KB][OV];
+    const T* xk[KB];
+#pragma GCC unroll 32
+    for (std::size_t j = 0; j < KB; ++j) {
+        xk[j] = xp + koff[j];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < OV; ++v) acc[j][v] = batch::load_aligned(dwT + j * OC + v * W);
+    }
+    for (std::size_t q = 0; q < P; ++q) {
+        const std::size_t po = poff[q];
+        batch d[OV];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < OV; ++v) d[v] = batch::load_aligned(dyT + q * OC + v * W);
+#pragma GCC unroll 32
+        for (std::size_t j = 0; j < KB; ++j) {
+            const batch xv(xk[j][po]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < OV; ++v) acc[j][v] = xsimd::fma(d[v], xv, acc[j][v]);
+        }
+    }
+#pragma GCC unroll 32
+    for (std::size_t j = 0; j < KB; ++j)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < OV; ++v) acc[j][v].store_aligned(dwT + j * OC + v * W);
+}
+
+template <class T, std::size_t OV, std::size_t KB>
+void dw_over_channels(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    const FlatGeometry g(s, W, KB);  // taps padded to Kp with offset 0: results of those taps are dropped
+    const std::size_t OC = s.out_channels, P = g.OH * g.OW, in_sz = s.in_channels * s.in_h * s.in_w;
+    Scratch<std::uint32_t> poff(P);
+    for (std::size_t oh = 0, i = 0; oh < g.OH; ++oh)
+        for (std::size_t ow = 0; ow < g.OW; ++ow) poff.data()[i++] = std::uint32_t(oh * g.Wp + ow);
+    struct Buffers {
+        Scratch<T> xpad, dyT, dym;
+    };
+    reduce_over_images<T>(
+        s.batch, (g.Kp + 1) * OC,  // dwT (Kp x OC), then db
+        [&] {
+            Buffers b{Scratch<T>(g.xlen), Scratch<T>(P * OC), Scratch<T>(og.buffer_size())};
+            std::fill(b.xpad.data(), b.xpad.data() + b.xpad.size(), T(0));
+            return b;
+        },
+        [&](std::size_t n, Buffers& b, T* pdw) {
+            T* pdb = pdw + g.Kp * OC;
+            const T* dyn = og.image(n, b.dym.data());
+            pad_image(s, g, x + n * in_sz, b.xpad.data());
+            for (std::size_t oc = 0; oc < OC; ++oc)
+                for (std::size_t q = 0; q < P; ++q) b.dyT.data()[q * OC + oc] = dyn[oc * P + q];
+            for (std::size_t k = 0; k < g.Kp; k += KB)
+                dwt_tile<T, OV, KB>(b.xpad.data(), g.koff.data() + k, b.dyT.data(), OC, poff.data(), P, pdw + k * OC);
+            if (db)
+                for (std::size_t v = 0; v < OV; ++v) {
+                    batch acc = batch::load_aligned(pdb + v * W);
+                    for (std::size_t q = 0; q < P; ++q) acc += batch::load_aligned(b.dyT.data() + q * OC + v * W);
+                    acc.store_aligned(pdb + v * W);
+                }
+        },
+        [&](const T* pdw) {
+            const T* pdb = pdw + g.Kp * OC;
+            for (std::size_t oc = 0; oc < OC; ++oc) {
+                for (std::size_t k = 0; k < g.K; ++k) dw[oc * g.K + k] += pdw[k * OC + oc];
+                if (db) db[oc] += pdb[oc];
+            }
+        });
+}
+
+// Taps per tile for dwt_tile, tried in order: the first that divides K wastes no padding taps. The
+// lists are tuned to LeNet's conv2 (K = 6*5*5 = 150 -> 25 taps a tile, within the budget: 25 + 1 + 1
+// of 32 registers); any other K takes the last entry and pads K up to its multiple (correct for all
+// shapes, with up to KB-1 wasted taps).
+template <class T, std::size_t OV, std::size_t KB, std::size_t... More>
+void dwt_dispatch(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
+    const std::size_t K = s.in_channels * s.kernel * s.kernel;
+    if constexpr (sizeof...(More) == 0) {
+        dw_over_channels<T, OV, KB>(s, x, og, dw, db);
+    } else {
+        if (K % KB == 0) return dw_over_channels<T, OV, KB>(s, x, og, dw, db);
+        dwt_dispatch<T, OV, More...>(s, x, og, dw, db);
+    }
+}
+
+}  // namespace
+
+template <class T>
+void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, const Conv2dEpilogue& ep,
+                    std::uint32_t* argmax) {
+    constexpr std::size_t W = Budget<T>::W;
+    const FlatGeometry g(s, W, 1);
+    const std::size_t OC = s.out_channels, nv = g.Qv / W, OCB = pick_ocb<T>(OC);
+    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
+    const std::size_t out_sz = OC * ep.out_h(g.OH) * ep.out_w(g.OW);
+    struct Buffers {
+        Scratch<T> xpad, ytmp;
+    };
+    for_each_image(
+        s.batch,
+        [&] {
+            Buffers b{Scratch<T>(g.xlen), Scratch<T>(OC * g.Qv)};
+            std::fill(b.xpad.data(), b.xpad.data() + b.xpad.size(), T(0));
+            return b;
+        },
+        [&](std::size_t n, Buffers& b) {
+            pad_image(s, g, x + n * in_sz, b.xpad.data());
+            for (std::size_t oc = 0; oc < OC; oc += OCB) {
+                const std::size_t ob = std::min(OCB, OC - oc);
+                sweep_row<T>(ob, nv, [&](std::size_t v, std::size_t vb) {
+                    kTiles<T>[ob - 1][vb - 1](b.xpad.data() + v * W, g.koff.data(), g.K, w + oc * g.K,
+                                              bias ? bias + oc : nullptr, b.ytmp.data() + oc * g.Qv + v * W, g.Qv);
+                });
+            }
+            // ytmp is still in L1
+            epilogue_image(ep, b.ytmp.data(), OC, g.OH, g.OW, g.Wp, g.Qv, y + n * out_sz,
+                           argmax ? argmax + n * out_sz : nullptr);
+        });
+}
+
+template <class T>
+void direct_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const T* w, T* dx) {
+    constexpr std::size_t W = Budget<T>::W;
+    const FlatGeometry g(s, W, 1);
+    const std::size_t OC = s.out_channels, C = s.in_channels, nv = g.Qv / W;
+    const std::size_t in_sz = C * s.in_h * s.in_w, K = g.K;
+    // Taps ordered (kh, kw) outer, channel inner, and a tile takes taps of one (kh, kw) for up to
+    // kMaxB channels: their targets lie a whole plane apart, so a tile's read-modify-writes never
+    // overlap each other (overlapping unaligned stores and loads of neighbouring kw would stall store
+    // forwarding, which cost more than the FMAs). Weights and offsets are permuted to that order.
+    const std::size_t kk = s.kernel * s.kernel;
+    const std::size_t KB = std::min(C, Budget<T>::kMaxB);
+    Scratch<T> wp(OC * K);
+    Scratch<std::uint32_t> kp(K);
+    for (std::size_t t = 0, i = 0; t < kk; ++t)
+        for (std::size_t c = 0; c < C; ++c, ++i) {
+            kp.data()[i] = g.koff.data()[c * kk + t];
+            for (std::size_t oc = 0; oc < OC; ++oc) wp.data()[oc * K + i] = w[oc * K + c * kk + t];
+        }
+    struct Buffers {
+        Scratch<T> dxpad, dyw, dym;
+    };
+    for_each_image(
+        s.batch,
+        [&] {
+            Buffers b{Scratch<T>(g.xlen), Scratch<T>(OC * g.Qv), Scratch<T>(og.buffer_size())};
+            std::fill(b.dyw.data(), b.dyw.data() + b.dyw.size(), T(0));  // columns ow >= OW stay zero
+            std::fill(b.dxpad.data(), b.dxpad.data() + g.xlen, T(0));   // the tail is never read back
+            return b;
+        },
+        [&](std::size_t n, Buffers& b) {
+            g.spread(og.image(n, b.dym.data()), OC, b.dyw.data());
+            std::fill(b.dxpad.data(), b.dxpad.data() + C * g.plane(), T(0));
+            for (std::size_t t = 0; t < kk; ++t)
+                for (std::size_t c = 0; c < C; c += KB) {
+                    const std::size_t k = t * C + c, kb = std::min(KB, C - c);
+                    sweep_row<T>(kb, nv, [&](std::size_t v, std::size_t vb) {
+                        kDxTiles<T>[kb - 1][vb - 1](b.dyw.data() + v * W, g.Qv, OC, wp.data() + k, K, kp.data() + k,
+                                                    b.dxpad.data() + v * W);
+                    });
+                }
+            copy_planes(dx + n * in_sz, s.in_h * s.in_w, s.in_w, b.dxpad.data() + s.padding * g.Wp + s.padding,
+                        g.plane(), g.Wp, C, s.in_h, s.in_w);
+        });
+}
+
+template <class T>
+void direct_backward_weights(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
+    constexpr std::size_t W = Budget<T>::W;
+    // Output channels of one or two vectors: vectorised over channels, KB from a LeNet-tuned list
+    // (dwt_dispatch). 2 x 12 + 2 + 1 = 27 and 25 + 1 + 1 = 27 of 32 registers; 12 + 1 + 1 of 16.
+#if XSIMD_WITH_AVX512F
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 25, 24, 20, 18, 16, 24>(s, x, og, dw, db);
+    if (s.out_channels == 2 * W) return dwt_dispatch<T, 2, 12, 10, 9, 8, 12>(s, x, og, dw, db);
+#else
+    if (s.out_channels == W) return dwt_dispatch<T, 1, 12, 10, 9, 8, 12>(s, x, og, dw, db);
+#endif
+    // Otherwise vectorised over q, OCB x KB accumulators with OCB picked to waste no output channel
+    // where possible. Tuned to LeNet's conv1 (6 channels -> 6 x 4: 24 + 6 + 1 = 31 of 32 registers);
+    // other channel counts take 4 x 6 (24 + 4 + 1 = 29) with OC padded to a multiple of 4.
+#if XSIMD_WITH_AVX512F
+    if (s.out_channels % 6 == 0) return dw_over_q<T, 6, 4>(s, x, og, dw, db);
+    return dw_over_q<T, 4, 6>(s, x, og, dw, db);
+#else
+    if (s.out_channels % 3 == 0) return dw_over_q<T, 3, 4>(s, x, og, dw, db);  // 12 + 3 + 1 = 16
+    return dw_over_q<T, 2, 5>(s, x, og, dw, db);                              // 10 + 2 + 1 = 13
+#endif
+}
+
+template void direct_forward(const Conv2dShape&, const float*, const float*, const float*, float*,
+                             const Conv2dEpilogue&, std::uint32_t*);
+template void direct_forward(const Conv2dShape&, const double*, const double*, const double*, double*,
+                             const Conv2dEpilogue&, std::uint32_t*);
+template void direct_backward_input(const Conv2dShape&, const OutputGrad<float>&, const float*, float*);
+template void direct_backward_input(const Conv2dShape&, const OutputGrad<double>&, const double*, double*);
+template void direct_backward_weights(const Conv2dShape&, const float*, const OutputGrad<float>&, float*, float*);
+template void direct_backward_weights(const Conv2dShape&, const double*, const OutputGrad<double>&, double*, double*);
+
+}  // namespace ctgrad::kernels::detail

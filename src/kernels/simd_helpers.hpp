@@ -1,0 +1,98 @@
+#pragma once
+// The SIMD operations the kernels need beyond what xsimd 8 offers or what GCC 12 compiles well from
+// plain loops: a masked copy of a short row and a masked gather with 32-bit indices. This is the one
+// place the convolution kernels use AVX-512 intrinsics; every other vector loop is xsimd::batch.
+// (maxpool_plane.hpp keeps its own 2x2 pooling kernel, written in intrinsics throughout.)
+// Private to src/kernels.
+#include <xsimd/xsimd.hpp>
+#if XSIMD_WITH_AVX512F
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+namespace ctgrad::kernels::detail {
+
+// d[i] = s[i] (ADD: d[i] += s[i]) for i < n: full xsimd vectors plus a scalar tail.
+template <bool ADD, class T>
+inline void copy_run(T* __restrict d, const T* __restrict s, std::size_t n) {
+    using batch = xsimd::batch<T>;
+    std::size_t i = 0;
+    for (; i + batch::size <= n; i += batch::size) {
+        batch v = batch::load_unaligned(s + i);
+        if constexpr (ADD) v += batch::load_unaligned(d + i);
+        v.store_unaligned(d + i);
+    }
+    for (; i < n; ++i) {
+        if constexpr (ADD)
+            d[i] += s[i];
+        else
+            d[i] = s[i];
+    }
+}
+
+// d[0, n) = s[0, n) for the short rows of the convolutions (10-32 values): a libc memmove call per
+// row cost 14% of LeNet's convolution time, and a scalar tail almost as much, so full vectors plus
+// one masked vector.
+inline void copy_short(float* __restrict d, const float* __restrict s, std::size_t n) {
+#if XSIMD_WITH_AVX512F
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
+    if (i < n) {
+        const __mmask16 m = __mmask16((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+    }
+#else
+    copy_run<false>(d, s, n);
+#endif
+}
+inline void copy_short(double* __restrict d, const double* __restrict s, std::size_t n) {
+#if XSIMD_WITH_AVX512F
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm512_storeu_pd(d + i, _mm512_loadu_pd(s + i));
+    if (i < n) {
+        const __mmask8 m = __mmask8((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_pd(d + i, m, _mm512_maskz_loadu_pd(m, s + i));
+    }
+#else
+    copy_run<false>(d, s, n);
+#endif
+}
+
+// d[c] = base[o[c]] for c < live, 0 for live <= c < N (o holds N readable entries; d is 64-byte
+// aligned; N a multiple of 16). GCC 12 does not emit gather instructions for the plain loop when
+// tuning for recent Intel cores (it inserts lanes one by one), hence the intrinsics.
+template <std::size_t N>
+inline void gather_zero_fill(const float* __restrict base, const std::uint32_t* __restrict o, float* __restrict d,
+                             std::size_t live) {
+#if XSIMD_WITH_AVX512F
+    static_assert(N % 16 == 0, "gather_zero_fill<float>: N must be a multiple of 16 lanes");
+    for (std::size_t c = 0; c < N; c += 16) {
+        const std::size_t l = live > c ? std::min<std::size_t>(16, live - c) : 0;
+        const __mmask16 m = __mmask16((1u << l) - 1u);
+        const __m512i ix = _mm512_loadu_si512(o + c);
+        _mm512_store_ps(d + c, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ix, base, 4));
+    }
+#else
+    for (std::size_t c = 0; c < N; ++c) d[c] = c < live ? base[o[c]] : 0.0f;
+#endif
+}
+template <std::size_t N>
+inline void gather_zero_fill(const double* __restrict base, const std::uint32_t* __restrict o, double* __restrict d,
+                             std::size_t live) {
+#if XSIMD_WITH_AVX512F
+    static_assert(N % 8 == 0, "gather_zero_fill<double>: N must be a multiple of 8 lanes");
+    for (std::size_t c = 0; c < N; c += 8) {
+        const std::size_t l = live > c ? std::min<std::size_t>(8, live - c) : 0;
+        const __mmask8 m = __mmask8((1u << l) - 1u);
+        const __m256i ix = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o + c));
+        _mm512_store_pd(d + c, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), m, ix, base, 8));
+    }
+#else
+    for (std::size_t c = 0; c < N; ++c) d[c] = c < live ? base[o[c]] : 0.0;
+#endif
+}
+
+}  // namespace ctgrad::kernels::detail
