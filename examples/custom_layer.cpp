@@ -87,7 +87,8 @@ private:
     }
 };
 
-/// The layer: owns the gain, applies the op to (x, gain).
+/// The layer: owns the gain, applies the op to (x, gain). Its results point into the layer, hence
+/// the & qualifiers.
 template <std::size_t F, class T = float>
 struct RMSNorm {
     Param<T, 1> gain{Tensor<T, 1>(xt::ones<T>({F}))};
@@ -95,6 +96,7 @@ struct RMSNorm {
     template <TensorLike E>
     auto operator()(E&& x) & { return apply_op(RMSNormOp{}, std::forward<E>(x), gain); }
     auto parameters() & { return boost::hana::make_tuple(&gain); }
+    CTGRAD_LVALUE_LAYER_ONLY(RMSNorm)  // make_net().parameters() and RMSNorm<4>{}(x) do not compile
     template <class D>
     static constexpr D infer(D) { return {}; }
 };

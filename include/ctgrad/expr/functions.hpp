@@ -2,6 +2,7 @@
 /// \file The arithmetic operators and elementwise functions of the DSL. Each builds a node;
 /// nothing is computed until eval() or backward().
 #include <ctgrad/expr/elementwise.hpp>
+#include <ctgrad/expr/fuse.hpp>
 #include <ctgrad/expr/node_concepts.hpp>
 #include <ctgrad/expr/operand.hpp>
 
@@ -96,14 +97,19 @@ template <TensorLike E> auto log(E&& e) { return detail::make_unary<ops::Log>(st
 template <TensorLike E> auto sqrt(E&& e) { return detail::make_unary<ops::Sqrt>(std::forward<E>(e)); }
 /// x²
 template <TensorLike E> auto square(E&& e) { return detail::make_unary<ops::Square>(std::forward<E>(e)); }
-/// max(x, 0); its derivative at 0 is taken as 0. A boundary node that can apply a ReLU in its own output pass (e.g. nn::Conv2d) offers
-/// fuse_relu() and gets it instead of a separate elementwise node.
+/// A ReLU that its producer does not fuse: an elementwise node.
+template <>
+struct Unfused<ops::Relu> {
+    template <class P>
+    static auto apply(P&& producer) { return detail::make_unary<ops::Relu>(std::forward<P>(producer)); }
+};
+
+/// max(x, 0); its derivative at 0 is taken as 0. Goes through fuse(): a node that can apply the
+/// ReLU in its own output pass (nn::Conv2d's) does so instead of a separate elementwise node.
 template <TensorLike E>
 auto relu(E&& e) {
-    if constexpr (requires { std::forward<E>(e).fuse_relu(); })
-        return std::forward<E>(e).fuse_relu();
-    else
-        return detail::make_unary<ops::Relu>(std::forward<E>(e));
+    if constexpr (Expr<E>) return fuse(std::forward<E>(e), ops::Relu{});
+    else return detail::make_unary<ops::Relu>(std::forward<E>(e));
 }
 /// 1 / (1 + e^-x)
 template <TensorLike E> auto sigmoid(E&& e) { return detail::make_unary<ops::Sigmoid>(std::forward<E>(e)); }

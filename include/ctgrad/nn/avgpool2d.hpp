@@ -6,6 +6,7 @@
 
 #include <boost/hana/tuple.hpp>
 
+#include <ctgrad/expr/fuse.hpp>
 #include <ctgrad/expr/op.hpp>
 #include <ctgrad/nn/dims.hpp>
 #include <ctgrad/nn/layer.hpp>
@@ -69,7 +70,8 @@ public:
     template <TensorLike E>
     auto operator()(E&& x) {
         static_assert(node_t<E>::rank == 4, "nn::AvgPool2d needs a rank-4 NCHW input");
-        return apply_op(AvgPool2dOp<Kernel, Stride>{}, std::forward<E>(x));
+        // A producer that can pool in its own pass (nn::Conv2d without ReLU) takes it over.
+        return fuse(to_node<operand_value_t<E>>(std::forward<E>(x)), ops::Pool<ops::Avg, Kernel, Stride>{});
     }
     auto parameters() { return boost::hana::make_tuple(); }
 
@@ -93,3 +95,14 @@ private:
 };
 
 }  // namespace ctgrad::nn
+
+namespace ctgrad {
+/// Average pooling that its producer does not fuse: the boundary op nn::AvgPool2dOp.
+template <std::size_t K, std::size_t S>
+struct Unfused<ops::Pool<ops::Avg, K, S>> {
+    template <class P>
+    static auto apply(P&& producer) {
+        return apply_op(nn::AvgPool2dOp<K, S>{}, std::forward<P>(producer));
+    }
+};
+}  // namespace ctgrad

@@ -32,7 +32,7 @@ public:
     using T = typename E::value_type;
     static constexpr std::size_t N = E::rank;
 
-    ResidualNode(E e, F& f) : e_(std::move(e)), x_(std::make_unique<Param<T, N>>()), sum_(make_sum(*x_, f)) {}
+    ResidualNode(E e, F& f) : e_(std::move(e)), x_(std::make_shared<Param<T, N>>()), sum_(make_sum(*x_, f)) {}
 
     void prepare() {
         e_.prepare();
@@ -67,7 +67,9 @@ private:
     }
 
     E e_;
-    std::unique_ptr<Param<T, N>> x_;  // stable address: the node is moved while the graph is built
+    // Stable address (the node is moved while the graph is built). Shared by copies of the node:
+    // each copy refills it in prepare() and uses its gradient only within its own backward_kernel().
+    std::shared_ptr<Param<T, N>> x_;
     decltype(make_sum(std::declval<Param<T, N>&>(), std::declval<F&>())) sum_;
     Shape<N> in_{};
 };
