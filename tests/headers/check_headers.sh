@@ -7,6 +7,7 @@ dir=$1; shift
 export CHECK_HEADERS_DIR="$dir"
 cd "$dir" || exit 1
 find ctgrad -name '*.hpp' | sort | xargs -P 2 -I{} sh -c '
-  out=$(printf "#include <%s>\n#include <%s>\n" "$1" "$1" | "$@" -I"$CHECK_HEADERS_DIR" -fsyntax-only -x c++ - 2>&1)
-  if [ $? -ne 0 ]; then printf "FAIL: %s\n%s\n" "$1" "$(printf "%s\n" "$out" | head -15)"; exit 1; fi
-  echo "ok: $1"' sh {} "$@"
+  h=$1; shift
+  out=$(printf "#include <%s>\n#include <%s>\n" "$h" "$h" | "$@" -I"$CHECK_HEADERS_DIR" -fsyntax-only -x c++ - 2>&1)
+  if [ $? -ne 0 ]; then printf "FAIL: %s\n%s\n" "$h" "$(printf "%s\n" "$out" | head -15)"; exit 1; fi
+  echo "ok: $h"' sh {} "$@"

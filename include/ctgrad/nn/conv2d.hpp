@@ -8,6 +8,7 @@
 #include <boost/hana/tuple.hpp>
 
 #include <ctgrad/expr/boundary.hpp>
+#include <ctgrad/expr/elementwise.hpp>
 #include <ctgrad/expr/fuse.hpp>
 #include <ctgrad/expr/operand.hpp>
 #include <ctgrad/kernels/conv2d.hpp>
