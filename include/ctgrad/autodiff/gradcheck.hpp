@@ -4,6 +4,9 @@
 #include <cmath>
 #include <string>
 
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/unpack.hpp>
+
 #include <ctgrad/autodiff/backward.hpp>
 
 namespace ctgrad {
@@ -66,6 +69,20 @@ template <class F, class... Ps>
     requires(sizeof...(Ps) > 0 && (detail::is_param<Ps>::value && ...))
 GradCheckResult check_gradients(F&& f, Ps&... params) {
     return check_gradients(GradCheckOptions{}, std::forward<F>(f), params...);
+}
+
+/// check_gradients over a parameter list, as a model's parameters() or optim::params() returns it:
+/// `check_gradients(f, model.parameters())` checks every parameter of the model.
+template <class F, class... T, std::size_t... N>
+    requires(sizeof...(T) > 0)
+GradCheckResult check_gradients(GradCheckOptions opt, F&& f, const boost::hana::tuple<Param<T, N>*...>& params) {
+    return boost::hana::unpack(params, [&](auto*... p) { return check_gradients(opt, f, *p...); });
+}
+/// check_gradients over a parameter list with the default step and tolerance.
+template <class F, class... T, std::size_t... N>
+    requires(sizeof...(T) > 0)
+GradCheckResult check_gradients(F&& f, const boost::hana::tuple<Param<T, N>*...>& params) {
+    return check_gradients(GradCheckOptions{}, std::forward<F>(f), params);
 }
 
 }  // namespace ctgrad

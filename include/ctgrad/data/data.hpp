@@ -4,5 +4,6 @@
 #include <ctgrad/data/datasets.hpp>
 #include <ctgrad/data/error.hpp>
 #include <ctgrad/data/idx.hpp>
+#include <ctgrad/data/images.hpp>
 #include <ctgrad/data/normalize.hpp>
 #include <ctgrad/data/table.hpp>

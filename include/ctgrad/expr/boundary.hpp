@@ -14,7 +14,7 @@ public:
     using value_type = T;
     static constexpr std::size_t rank = N;
     static constexpr bool needs_grad = NeedsGrad;
-    static constexpr std::size_t num_cursors = 1;
+    static constexpr std::size_t own_cursors = 1;
     static constexpr bool is_boundary = true;
 
     const Shape<N>& shape() const { return shape_; }
@@ -23,7 +23,7 @@ public:
     const T* value_ptr() const { return out_.data(); }
     const T* data() const { return static_cast<const D&>(*this).value_ptr(); }
 
-    void collect(Cursor<T>**& it) {
+    void collect(CursorSink<T>& sink) {
         cur_.bind(data(), shape_);
         cur_.grad = nullptr;
         if constexpr (NeedsGrad) {
@@ -31,7 +31,7 @@ public:
             cur_.grad = grad_.data();
             cur_.owned_grad = true;
         }
-        *it++ = &cur_;
+        sink.push(cur_);
     }
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {cur_.template load<V>(j)}; }

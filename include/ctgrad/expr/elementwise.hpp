@@ -3,6 +3,8 @@
 /// da/db for binary ops) on scalars and SIMD batches alike; the nodes compose them into one
 /// per-element forward (the tape) and one per-element reverse step, so a whole elementwise
 /// region, forward and backward, runs as a single loop.
+#include <tuple>
+
 #include <ctgrad/expr/leaf.hpp>
 
 namespace ctgrad {
@@ -46,7 +48,7 @@ class Unary : public detail::ElementwiseBase<Unary<Op, E>, typename E::value_typ
 public:
     using T = typename E::value_type;
     static constexpr bool needs_grad = E::needs_grad;
-    static constexpr std::size_t num_cursors = E::num_cursors;
+    using operands = std::tuple<E>;
 
     // By reference: a node argument is moved once, straight into place (whole subtrees move at
     // every level while an expression is built, so each saved move is a copy of the subtree).
@@ -54,7 +56,7 @@ public:
     explicit Unary(const E& e) : e_(e) {}
     void prepare() { e_.prepare(); }
     Shape<E::rank> shape() const { return e_.shape(); }
-    void collect(Cursor<T>**& it) { e_.collect(it); }
+    void collect(CursorSink<T>& sink) { e_.collect(sink); }
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const {
         auto c = e_.template fwd<V>(j);
@@ -80,7 +82,7 @@ public:
     using T = typename L::value_type;
     static constexpr std::size_t N = L::rank > R::rank ? L::rank : R::rank;
     static constexpr bool needs_grad = L::needs_grad || R::needs_grad;
-    static constexpr std::size_t num_cursors = L::num_cursors + R::num_cursors;
+    using operands = std::tuple<L, R>;
 
     Binary(L&& l, R&& r) : l_(std::move(l)), r_(std::move(r)) {}  // see Unary
     Binary(const L& l, const R& r) : l_(l), r_(r) {}
@@ -90,9 +92,9 @@ public:
         shape_ = broadcast_shapes(l_.shape(), r_.shape(), Op::name);
     }
     const Shape<N>& shape() const { return shape_; }
-    void collect(Cursor<T>**& it) {
-        l_.collect(it);
-        r_.collect(it);
+    void collect(CursorSink<T>& sink) {
+        l_.collect(sink);
+        r_.collect(sink);
     }
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const {
@@ -167,6 +169,12 @@ struct Square {
 struct Relu {
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::max(x, V(0)); }
     template <class V> static CTGRAD_INLINE V df(const V& x, const V&, const V& g) { return vm::where_positive(x, g); }
+};
+/// log(1 + e^x), computed as log1p(e^-|x|) + max(x, 0): no overflow for large x, and no loss of
+/// the (tiny) result for very negative x. Its derivative is sigmoid(x).
+struct Softplus {
+    template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::log1p(vm::exp(-vm::abs(x))) + vm::max(x, V(0)); }
+    template <class V> static CTGRAD_INLINE V df(const V& x, const V&, const V& g) { return g / (V(1) + vm::exp(-x)); }
 };
 struct Sigmoid {
     template <class V> static CTGRAD_INLINE V f(const V& x) { return V(1) / (V(1) + vm::exp(-x)); }

@@ -13,7 +13,7 @@ template <class Derived, class T, std::size_t N>
 struct TensorLeafBase : expr_tag {
     using value_type = T;
     static constexpr std::size_t rank = N;
-    static constexpr std::size_t num_cursors = 1;
+    static constexpr std::size_t own_cursors = 1;
     static constexpr bool is_boundary = false;
 
     template <class V>
@@ -40,11 +40,11 @@ public:
     void prepare() {
         if (!same_shape(p_->grad().shape(), p_->value().shape())) p_->zero_grad();
     }
-    void collect(Cursor<T>**& it) {
+    void collect(CursorSink<T>& sink) {
         this->cur_.bind(p_->value().data(), p_->value().shape());
         this->cur_.grad = p_->grad().data();
         this->cur_.owned_grad = false;
-        *it++ = &this->cur_;
+        sink.push(this->cur_);
     }
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp&, const V& g, std::size_t j) { this->cur_.accumulate(j, g); }
@@ -73,10 +73,10 @@ public:
         if constexpr (Owned) return t_; else return *t_;
     }
     void prepare() {}
-    void collect(Cursor<T>**& it) {
+    void collect(CursorSink<T>& sink) {
         this->cur_.bind(tensor().data(), tensor().shape());
         this->cur_.grad = nullptr;
-        *it++ = &this->cur_;
+        sink.push(this->cur_);
     }
     template <class V, class Tp>
     void bwd(const Tp&, const V&, std::size_t) {}
@@ -94,14 +94,13 @@ class ScalarLeaf : public expr_tag {
 public:
     using value_type = T;
     static constexpr std::size_t rank = 0;
-    static constexpr std::size_t num_cursors = 0;
     static constexpr bool needs_grad = false;
     static constexpr bool is_boundary = false;
     explicit ScalarLeaf(T v) : v_(v) {}
 
     void prepare() {}
     Shape<0> shape() const { return {}; }
-    void collect(Cursor<T>**&) {}
+    void collect(CursorSink<T>&) {}
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(v_)}; }
     template <class V, class Tp>
@@ -125,11 +124,11 @@ class GradView {
 public:
     using value_type = T;
     static constexpr std::size_t rank = N;
-    static constexpr std::size_t num_cursors = 1;
+    static constexpr std::size_t own_cursors = 1;
     GradView(const T* data, const Shape<N>& shape, T scale = T(1)) : data_(data), shape_(shape), scale_(scale) {}
-    void collect(Cursor<T>**& it) {
+    void collect(CursorSink<T>& sink) {
         cur_.bind(data_, shape_);
-        *it++ = &cur_;
+        sink.push(cur_);
     }
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {V(scale_) * cur_.template load<V>(j)}; }
@@ -154,9 +153,8 @@ class ScalarGrad {
 public:
     using value_type = T;
     static constexpr std::size_t rank = 0;
-    static constexpr std::size_t num_cursors = 0;
     explicit ScalarGrad(T g) : g_(g) {}
-    void collect(Cursor<T>**&) {}
+    void collect(CursorSink<T>&) {}
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(g_)}; }
     template <std::size_t N>

@@ -9,6 +9,9 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <tuple>
 
 #include <xsimd/xsimd.hpp>
 
@@ -71,6 +74,54 @@ struct Cursor {
         }
     }
 };
+
+/// Where a node's collect() hands over its cursors: a list as long as the region's type says
+/// (cursor_count), checked on every push, so a node collecting more cursors than its type
+/// declares is an error, never an overrun (and one collecting fewer is caught by check_full()).
+template <class T>
+class CursorSink {
+public:
+    CursorSink(Cursor<T>** first, Cursor<T>** last) noexcept : pos_(first), end_(last) {}
+    /// Appends a cursor; throws std::logic_error past the bound.
+    CTGRAD_INLINE void push(Cursor<T>& c) {
+        if (pos_ == end_) [[unlikely]] mismatch("more");
+        *pos_++ = &c;
+    }
+    /// Throws std::logic_error unless every slot was filled.
+    void check_full() const {
+        if (pos_ != end_) [[unlikely]] mismatch("fewer");
+    }
+
+private:
+    [[noreturn, gnu::cold, gnu::noinline]] static void mismatch(const char* what) {
+        throw std::logic_error(std::string("ctgrad: an expression node's collect() handed over ") + what +
+                               " cursors than its type declares (own_cursors plus those of its operands)");
+    }
+    Cursor<T>** pos_;
+    Cursor<T>** end_;
+};
+
+namespace detail {
+template <class Tuple>
+struct operands_cursor_count;
+}  // namespace detail
+
+/// Number of cursors a fused region of type E uses, derived from its type: the node's own
+/// (`own_cursors`, 0 if absent: e.g. a leaf's or a boundary's single one) plus those of each
+/// type in `operands` (a std::tuple of its fused operands, absent for leaves).
+template <class E>
+constexpr std::size_t cursor_count() {
+    std::size_t n = 0;
+    if constexpr (requires { E::own_cursors; }) n += E::own_cursors;
+    if constexpr (requires { typename E::operands; }) n += detail::operands_cursor_count<typename E::operands>::value;
+    return n;
+}
+namespace detail {
+template <class... Es>
+struct operands_cursor_count<std::tuple<Es...>> {
+    static constexpr std::size_t value = (cursor_count<Es>() + ... + 0);
+};
+}  // namespace detail
 
 /// Calls step.template operator()<V>(j) over a row of n elements: SIMD batches, then a scalar tail.
 template <class T, class Step>

@@ -31,6 +31,15 @@ concept Operand = TensorLike<X> || NumberOperand<X>;
 template <class L, class R>
 concept BinaryOperands = Operand<L> && Operand<R> && (Expr<L> || ParamOperand<L> || Expr<R> || ParamOperand<R>);
 
+/// An xtensor expression that is not a plain Tensor (e.g. `1.f - y` for a Tensor y): not an
+/// operand, since it cannot be differentiated; wrap its tensors in constant() instead.
+template <class X>
+concept XtensorExpression = xt::is_xexpression<std::remove_cvref_t<X>>::value && !TensorOperand<X>;
+/// An xtensor expression on one side, a node or Param on the other: rejected with a message.
+template <class L, class R>
+concept MixedXtensorOperands = (XtensorExpression<L> && (Expr<R> || ParamOperand<R>)) ||
+                               (XtensorExpression<R> && (Expr<L> || ParamOperand<L>));
+
 namespace detail {
 template <class X, class = void>
 struct operand_value { using type = void; };

@@ -4,7 +4,7 @@
 /// and pushes every operand's adjoint in the same loop.
 ///
 /// A region root R provides (see leaf.hpp / elementwise.hpp):
-///   value_type, rank, needs_grad, num_cursors, shape(), collect(Cursor**&),
+///   value_type, rank, needs_grad, shape(), collect(CursorSink&), [own_cursors], [operands],
 ///   fwd<V>(j) -> tape with .v, bwd<V>(tape, adjoint, j), for_each_boundary(f).
 #include <array>
 #include <cstddef>
@@ -14,12 +14,15 @@
 namespace ctgrad {
 
 namespace detail {
+/// The cursors of the regions `roots`: as many as their types say (cursor_count), each collect()
+/// checked against that bound, and the total checked after (see CursorSink).
 template <class... R>
 auto gather_cursors(R&... roots) {
     using T = typename std::common_type_t<typename R::value_type...>;
-    std::array<Cursor<T>*, (R::num_cursors + ... + 0)> cs{};
-    Cursor<T>** it = cs.data();
-    (roots.collect(it), ...);
+    std::array<Cursor<T>*, (cursor_count<R>() + ... + 0)> cs{};
+    CursorSink<T> sink(cs.data(), cs.data() + cs.size());
+    (roots.collect(sink), ...);
+    sink.check_full();
     return cs;
 }
 /// Cursors of a forward pass, plus a sink: operands' gradient storage is not touched.

@@ -5,11 +5,23 @@
 #include <stdexcept>
 #include <string>
 
+#include <ctgrad/simd/inline.hpp>
+
 namespace ctgrad {
 
 /// Shape of a rank-N tensor.
 template <std::size_t N>
 using Shape = std::array<std::size_t, N>;
+
+/// a == b for two shapes of the same static rank, inline (std::array's operator== calls memcmp,
+/// which costs more than the comparison on the per-step paths of tiny models).
+template <class A, class B>
+CTGRAD_INLINE bool same_shape(const A& a, const B& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) return false;
+    return true;
+}
 
 /// Largest rank a fused elementwise loop handles.
 inline constexpr std::size_t kMaxRank = 8;

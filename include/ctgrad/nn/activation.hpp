@@ -1,5 +1,5 @@
 #pragma once
-/// \file Activation layers: nn::ReLU, nn::Sigmoid, nn::Tanh (elementwise, fused into their region).
+/// \file Activation layers: nn::ReLU, nn::Sigmoid, nn::Tanh, nn::Softplus (elementwise, fused into their region).
 #include <boost/hana/tuple.hpp>
 
 #include <ctgrad/expr/functions.hpp>
@@ -7,6 +7,7 @@
 namespace ctgrad::nn {
 
 namespace detail {
+/// Base of the parameter-free layers whose output shape is their input's.
 struct ShapePreserving {
     auto parameters() { return boost::hana::make_tuple(); }
     template <class D>
@@ -25,6 +26,11 @@ struct Sigmoid : detail::ShapePreserving {
 /// tanh(x)
 struct Tanh : detail::ShapePreserving {
     template <TensorLike E> auto operator()(E&& x) { return ctgrad::tanh(std::forward<E>(x)); }
+};
+
+/// log(1 + e^x), stable for large |x|
+struct Softplus : detail::ShapePreserving {
+    template <TensorLike E> auto operator()(E&& x) { return softplus(std::forward<E>(x)); }
 };
 
 }  // namespace ctgrad::nn

@@ -11,7 +11,7 @@ class Checked : public ctgrad::detail::ElementwiseBase<Checked<E, Check>, typena
 public:
     using T = typename E::value_type;
     static constexpr bool needs_grad = E::needs_grad;
-    static constexpr std::size_t num_cursors = E::num_cursors;
+    using operands = std::tuple<E>;
     static constexpr bool is_boundary = false;
 
     Checked(E e, Check check) : e_(std::move(e)), check_(std::move(check)) {}
@@ -20,7 +20,7 @@ public:
         check_(e_.shape());
     }
     auto shape() const { return e_.shape(); }
-    void collect(Cursor<T>**& it) { e_.collect(it); }
+    void collect(CursorSink<T>& sink) { e_.collect(sink); }
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const { return e_.template fwd<V>(j); }
     template <class V, class Tp>

@@ -1,86 +1,195 @@
 #pragma once
-/// \file nn::Conv2d: 2-D convolution (cross-correlation) on NCHW images, with bias.
+/// \file nn::Conv2d: 2-D convolution (cross-correlation) on NCHW images, with bias; and
+/// nn::conv2d(x, w, b), the same on any operands (a constant(w) freezes the weights).
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
 #include <boost/hana/tuple.hpp>
 
 #include <ctgrad/expr/boundary.hpp>
+#include <ctgrad/expr/elementwise.hpp>
+#include <ctgrad/expr/fuse.hpp>
 #include <ctgrad/expr/operand.hpp>
 #include <ctgrad/kernels/conv2d.hpp>
 #include <ctgrad/nn/dims.hpp>
 #include <ctgrad/nn/init.hpp>
+#include <ctgrad/nn/layer.hpp>
 
 namespace ctgrad::nn {
 
-/// Node of a Conv2d layer applied to E: writes the weight and bias gradients directly into the
-/// layer's Params and passes d x on to E. A ReLU and a max pooling (window PoolK, stride PoolS)
-/// applied to the node fold into it (relu() and nn::MaxPool2d call fuse_relu() / fuse_max_pool()):
-/// they then run inside the convolution's per-image pass, and the convolution's own output and its
-/// gradient are never stored for the whole batch.
-template <class E, std::size_t InC, std::size_t OutC, std::size_t K, std::size_t S, std::size_t P, bool Relu = false,
-          std::size_t PoolK = 0, std::size_t PoolS = 0>
-class Conv2dNode
-    : public Boundary<Conv2dNode<E, InC, OutC, K, S, P, Relu, PoolK, PoolS>, typename E::value_type, 4, true> {
+namespace detail {
+template <class C>
+inline constexpr bool is_pool_v = false;
+template <class Kind, std::size_t K, std::size_t S>
+inline constexpr bool is_pool_v<ops::Pool<Kind, K, S>> = true;
+template <class C>
+inline constexpr bool is_avg_pool_v = false;
+template <std::size_t K, std::size_t S>
+inline constexpr bool is_avg_pool_v<ops::Pool<ops::Avg, K, S>> = true;
+}  // namespace detail
+
+/// Node of a convolution of E with weights W (OutC, InC, K, K) and bias B (OutC): three operands
+/// like any other node's, so a Param weight receives its gradient as a graph leaf and a constant
+/// one receives none. Epi... are fuse() consumers folded into the convolution's per-image pass
+/// (ops::Relu, ops::Pool<Max|Avg, K, S>, as the kernel's Conv2dEpilogue supports them): the
+/// convolution's own output and its gradient are then never stored for the whole batch.
+template <class E, class W, class B, std::size_t S, std::size_t P, class... Epi>
+class Conv2dNode : public Boundary<Conv2dNode<E, W, B, S, P, Epi...>, typename E::value_type, 4,
+                                   E::needs_grad || W::needs_grad || B::needs_grad> {
 public:
     using T = typename E::value_type;
-    Conv2dNode(E e, Param<T, 4>& w, Param<T, 1>& b) : e_(std::move(e)), w_(&w), b_(&b) {}
+    static_assert(E::rank == 4 && W::rank == 4 && B::rank == 1,
+                  "nn::conv2d: the input must be rank 4 (NCHW), the weight rank 4 (OutC, InC, K, K), the bias rank 1");
+    static_assert(std::is_same_v<typename W::value_type, T> && std::is_same_v<typename B::value_type, T>,
+                  "nn::conv2d: the input, weight and bias scalar types differ");
 
-    /// This node followed by a ReLU (max(0, y); relu'(0) = 0). ReLU commutes with max pooling.
-    auto fuse_relu() && { return Conv2dNode<E, InC, OutC, K, S, P, true, PoolK, PoolS>(std::move(e_), *w_, *b_); }
-    /// This node followed by max pooling over Kp x Kp windows moved by Sp.
-    template <std::size_t Kp, std::size_t Sp>
-        requires(PoolK == 0)
-    auto fuse_max_pool() && {
-        return Conv2dNode<E, InC, OutC, K, S, P, Relu, Kp, Sp>(std::move(e_), *w_, *b_);
+    Conv2dNode(E&& e, W&& w, B&& b) : e_(std::move(e)), w_(std::move(w)), b_(std::move(b)) {}
+
+    /// Whether the kernel can apply consumer C after the epilogue so far (fuse() asks).
+    template <class C>
+    static constexpr bool can_fuse() {
+        constexpr bool relu = (std::is_same_v<Epi, ops::Relu> || ...);
+        constexpr bool pool = (detail::is_pool_v<Epi> || ...);
+        constexpr bool avg = (detail::is_avg_pool_v<Epi> || ...);
+        // The kernel applies ReLU before pooling. That is the order asked for, or ReLU after max
+        // pooling (they commute); ReLU and average pooling together are not supported.
+        if constexpr (std::is_same_v<C, ops::Relu>) return !relu && !avg;
+        else if constexpr (detail::is_avg_pool_v<C>) return !pool && !relu;
+        else if constexpr (detail::is_pool_v<C>) return !pool;
+        else return false;
+    }
+    /// This node followed by consumer C, in the convolution's own pass (see fuse()). The list is
+    /// kept in the kernel's order, ReLU first, so relu(pool(c)) and pool(relu(c)) (equal for max
+    /// pooling) are one type.
+    template <class C>
+        requires(can_fuse<C>())
+    auto fuse(C) && {
+        if constexpr (std::is_same_v<C, ops::Relu>)
+            return Conv2dNode<E, W, B, S, P, C, Epi...>(std::move(e_), std::move(w_), std::move(b_));
+        else
+            return Conv2dNode<E, W, B, S, P, Epi..., C>(std::move(e_), std::move(w_), std::move(b_));
     }
 
     void prepare() {
         e_.prepare();
-        if (w_->grad().shape() != w_->value().shape()) w_->zero_grad();
-        if (b_->grad().shape() != b_->value().shape()) b_->zero_grad();
+        w_.prepare();
+        b_.prepare();
         const auto in = e_.shape();
-        if (in[1] != InC || in[2] + 2 * P < K || in[3] + 2 * P < K)
+        const auto ws = w_.shape();
+        const auto bs = b_.shape();
+        const std::size_t k = ws[2];
+        if (ws[3] != k || bs[0] != ws[0] || k == 0)
+            throw std::invalid_argument(name() + ": the weight " + shape_string(ws) + " and bias " + shape_string(bs) +
+                                        " must be (OutC, InC, K, K) and (OutC)");
+        if (in[1] != ws[1] || in[2] + 2 * P < k || in[3] + 2 * P < k)
             throw std::invalid_argument(name() + ": the input shape " + shape_string(in) + " does not fit: expected " +
-                                        std::to_string(InC) + " channels and images of at least " +
-                                        std::to_string(K > 2 * P ? K - 2 * P : 1) + " pixels a side");
-        geo_ = {in[0], InC, in[2], in[3], OutC, K, S, P};
-        if (geo_.out_h() < PoolK || geo_.out_w() < PoolK)
-            throw std::invalid_argument("nn::MaxPool2d<" + std::to_string(PoolK) + ", " + std::to_string(PoolS) +
+                                        std::to_string(ws[1]) + " channels and images of at least " +
+                                        std::to_string(k > 2 * P ? k - 2 * P : 1) + " pixels a side");
+        geo_ = {in[0], ws[1], in[2], in[3], ws[0], k, S, P};
+        if (epilogue.pool && (geo_.out_h() < epilogue.pool || geo_.out_w() < epilogue.pool))
+            throw std::invalid_argument(std::string(epilogue.avg_pool ? "nn::AvgPool2d<" : "nn::MaxPool2d<") +
+                                        std::to_string(epilogue.pool) + ", " + std::to_string(epilogue.pool_stride) +
                                         ">: the input shape " +
-                                        shape_string(Shape<4>{in[0], OutC, geo_.out_h(), geo_.out_w()}) +
+                                        shape_string(Shape<4>{in[0], ws[0], geo_.out_h(), geo_.out_w()}) +
                                         " is smaller than the window");
         in_ = in;
-        this->set_shape({in[0], OutC, epilogue.out_h(geo_.out_h()), epilogue.out_w(geo_.out_w())});
-        if constexpr (PoolK != 0) argmax_.resize(shape_size(this->shape_));
+        wshape_ = ws;
+        this->set_shape({in[0], ws[0], epilogue.out_h(geo_.out_h()), epilogue.out_w(geo_.out_w())});
+        if constexpr (epilogue.pool != 0 && !epilogue.avg_pool) argmax_.resize(shape_size(this->shape_));
         x_ = e_.materialize(xbuf_);
-        kernels::conv2d_forward(geo_, x_, w_->value().data(), b_->value().data(), this->out_.data(), epilogue,
-                                argmax_.data());
+        w_ptr_ = w_.materialize(wbuf_);
+        b_ptr_ = b_.materialize(bbuf_);
+        kernels::conv2d_forward(geo_, x_, w_ptr_, b_ptr_, this->out_.data(), epilogue, argmax_.data());
     }
     void backward_kernel(const T* g) {
         const T* y = this->out_.data();
-        kernels::conv2d_backward_weights(geo_, x_, g, w_->grad().data(), b_->grad().data(), epilogue, y,
-                                         argmax_.data());
+        if constexpr (W::needs_grad || B::needs_grad) {
+            // A Param leaf takes the kernel's accumulation directly (grad_target); any other operand
+            // gets the gradient through its own backward().
+            T* dw = nullptr;
+            if constexpr (W::needs_grad) dw = w_.grad_target();
+            const bool dw_direct = dw != nullptr;
+            if (!dw_direct) dw = zeroed(dwbuf_, shape_size(wshape_));
+            T* db = nullptr;
+            if constexpr (B::needs_grad) {
+                db = b_.grad_target();
+                if (!db) db = zeroed(dbbuf_, geo_.out_channels);
+            }
+            kernels::conv2d_backward_weights(geo_, x_, g, dw, db, epilogue, y, argmax_.data());
+            if constexpr (W::needs_grad) {
+                if (!dw_direct) {
+                    GradView<T, 4> up(dw, wshape_);
+                    w_.backward(up);
+                }
+            }
+            if constexpr (B::needs_grad) {
+                if (db == dbbuf_.data()) {
+                    GradView<T, 1> up(db, Shape<1>{geo_.out_channels});
+                    b_.backward(up);
+                }
+            }
+        }
         if constexpr (E::needs_grad) {
             dx_.resize(shape_size(in_));
-            kernels::conv2d_backward_input(geo_, g, w_->value().data(), dx_.data(), epilogue, y, argmax_.data());
+            kernels::conv2d_backward_input(geo_, g, w_ptr_, dx_.data(), epilogue, y, argmax_.data());
             GradView<T, 4> up(dx_.data(), in_);
             e_.backward(up);
         }
     }
-    static std::string name() {
-        return "nn::Conv2d<" + std::to_string(InC) + ", " + std::to_string(OutC) + ", " + std::to_string(K) + ", " +
-               std::to_string(S) + ", " + std::to_string(P) + ">";
+    /// "nn::Conv2d<InC, OutC, K, S, P>", from the weight's shape (after prepare()).
+    std::string name() const {
+        const auto ws = w_.shape();
+        return "nn::Conv2d<" + std::to_string(ws[1]) + ", " + std::to_string(ws[0]) + ", " + std::to_string(ws[2]) +
+               ", " + std::to_string(S) + ", " + std::to_string(P) + ">";
     }
 
 private:
-    static constexpr kernels::Conv2dEpilogue epilogue{.relu = Relu, .pool = PoolK, .pool_stride = PoolS};
+    static constexpr kernels::Conv2dEpilogue make_epilogue() {
+        kernels::Conv2dEpilogue ep{};
+        [[maybe_unused]] auto add = [&]<class C>(C*) {
+            if constexpr (std::is_same_v<C, ops::Relu>) {
+                ep.relu = true;
+            } else {
+                ep.pool = C::kernel;
+                ep.pool_stride = C::stride;
+                ep.avg_pool = detail::is_avg_pool_v<C>;
+            }
+        };
+        (add(static_cast<Epi*>(nullptr)), ...);
+        return ep;
+    }
+    static constexpr kernels::Conv2dEpilogue epilogue = make_epilogue();
+    static T* zeroed(Scratch<T>& buf, std::size_t n) {
+        buf.resize(n);
+        std::fill(buf.data(), buf.data() + n, T(0));
+        return buf.data();
+    }
+
     E e_;
-    Param<T, 4>* w_;
-    Param<T, 1>* b_;
+    W w_;
+    B b_;
     kernels::Conv2dShape geo_{};
-    Shape<4> in_{};
+    Shape<4> in_{}, wshape_{};
     const T* x_ = nullptr;
-    Scratch<T> xbuf_, dx_;
+    const T* w_ptr_ = nullptr;
+    const T* b_ptr_ = nullptr;
+    Scratch<T> xbuf_, wbuf_, bbuf_, dx_, dwbuf_, dbbuf_;
     Scratch<std::uint32_t> argmax_;
 };
+
+/// Convolution of an NCHW operand x with weights w (OutC, InC, K, K) and bias b (OutC), stride
+/// Stride and zero padding Padding. Operands are expressions, Params or Tensors: a Param receives
+/// its gradient, constant(p) or a Tensor none.
+template <std::size_t Stride = 1, std::size_t Padding = 0, TensorLike X, TensorLike Wt, TensorLike Bs>
+auto conv2d(X&& x, Wt&& w, Bs&& b) {
+    static_assert(Stride > 0, "nn::conv2d: the stride must be positive");
+    using T = operand_value_t<X>;
+    static_assert(std::is_same_v<operand_value_t<Wt>, T> && std::is_same_v<operand_value_t<Bs>, T>,
+                  "nn::conv2d: the input, weight and bias scalar types differ");
+    return Conv2dNode<node_t<X>, node_t<Wt>, node_t<Bs>, Stride, Padding>(
+        to_node<T>(std::forward<X>(x)), to_node<T>(std::forward<Wt>(w)), to_node<T>(std::forward<Bs>(b)));
+}
 
 /// 2-D convolution layer: InChannels -> OutChannels with a Kernel x Kernel window, Stride and
 /// zero Padding; weight (OutC, InC, K, K) Xavier-uniform (as d2l initialises LeNet), bias zero.
@@ -102,13 +211,13 @@ public:
 
     /// Convolution of an NCHW expression, Param or Tensor.
     template <TensorLike E>
-    auto operator()(E&& x) {
+    auto operator()(E&& x) & {
         static_assert(std::is_same_v<operand_value_t<E>, T>, "nn::Conv2d: the input's scalar type differs from the layer's");
-        auto n = to_node<T>(std::forward<E>(x));
-        static_assert(decltype(n)::rank == 4, "nn::Conv2d needs a rank-4 NCHW input");
-        return Conv2dNode<decltype(n), InChannels, OutChannels, Kernel, Stride, Padding>(std::move(n), weight, bias);
+        static_assert(node_t<E>::rank == 4, "nn::Conv2d needs a rank-4 NCHW input");
+        return conv2d<Stride, Padding>(std::forward<E>(x), weight, bias);
     }
-    auto parameters() { return boost::hana::make_tuple(&weight, &bias); }
+    auto parameters() & { return boost::hana::make_tuple(&weight, &bias); }
+    CTGRAD_LVALUE_LAYER_ONLY(Conv2d)
 
     template <class D>
     static constexpr auto infer(D) {

@@ -7,6 +7,7 @@
 
 #include <ctgrad/expr/elementwise.hpp>
 #include <ctgrad/expr/operand.hpp>
+#include <ctgrad/nn/layer.hpp>
 
 namespace ctgrad::nn {
 
@@ -19,16 +20,17 @@ class DropoutNode : public ctgrad::detail::ElementwiseBase<DropoutNode<E>, typen
 public:
     using T = typename E::value_type;
     static constexpr bool needs_grad = E::needs_grad;
-    static constexpr std::size_t num_cursors = E::num_cursors + 1;
+    static constexpr std::size_t own_cursors = 1;  // the mask
+    using operands = std::tuple<E>;
 
     DropoutNode(E e, Dropout& layer) : e_(std::move(e)), layer_(&layer) {}
     void prepare();
     auto shape() const { return e_.shape(); }
-    void collect(Cursor<T>**& it) {
-        e_.collect(it);
+    void collect(CursorSink<T>& sink) {
+        e_.collect(sink);
         if (mask_.size()) mask_cur_.bind(mask_.data(), e_.shape());
         else mask_cur_.bind(&one_, Shape<0>{});  // identity: a broadcast 1
-        *it++ = &mask_cur_;
+        sink.push(mask_cur_);
     }
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const {
@@ -62,11 +64,12 @@ public:
         this->seed(seed);
     }
     template <TensorLike E>
-    auto operator()(E&& x) {
+    auto operator()(E&& x) & {
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
         return DropoutNode<decltype(n)>(std::move(n), *this);
     }
-    auto parameters() { return boost::hana::make_tuple(); }
+    auto parameters() & { return boost::hana::make_tuple(); }
+    CTGRAD_LVALUE_LAYER_ONLY(Dropout)
     template <class D>
     static constexpr D infer(D) { return {}; }
 

@@ -7,6 +7,7 @@
 #include <ctgrad/nn/checked.hpp>
 #include <ctgrad/nn/dims.hpp>
 #include <ctgrad/nn/init.hpp>
+#include <ctgrad/nn/layer.hpp>
 
 namespace ctgrad::nn {
 
@@ -31,7 +32,7 @@ public:
 
     /// x W + b for a (batch, In) expression, Param or Tensor.
     template <TensorLike E>
-    auto operator()(E&& x) {
+    auto operator()(E&& x) & {
         using XT = operand_value_t<E>;
         static_assert(std::is_same_v<XT, T>, "nn::Linear: the input's scalar type differs from the layer's");
         static_assert(std::remove_cvref_t<node_t<E>>::rank == 2, "nn::Linear needs a rank-2 (batch, features) input");
@@ -46,7 +47,8 @@ public:
         return matmul(std::move(checked), weight) + bias;
     }
 
-    auto parameters() { return boost::hana::make_tuple(&weight, &bias); }
+    auto parameters() & { return boost::hana::make_tuple(&weight, &bias); }
+    CTGRAD_LVALUE_LAYER_ONLY(Linear)
 
     /// Per-example output shape for an input shape known at compile time.
     template <class D>

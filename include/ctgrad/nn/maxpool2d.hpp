@@ -3,6 +3,7 @@
 #include <boost/hana/tuple.hpp>
 
 #include <ctgrad/expr/boundary.hpp>
+#include <ctgrad/expr/fuse.hpp>
 #include <ctgrad/expr/operand.hpp>
 #include <ctgrad/kernels/maxpool2d.hpp>
 #include <ctgrad/nn/dims.hpp>
@@ -57,10 +58,7 @@ public:
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
         static_assert(decltype(n)::rank == 4, "nn::MaxPool2d needs a rank-4 NCHW input");
         // A producer that can pool in its own per-image pass (nn::Conv2d) takes the pooling over.
-        if constexpr (requires { std::move(n).template fuse_max_pool<Kernel, Stride>(); })
-            return std::move(n).template fuse_max_pool<Kernel, Stride>();
-        else
-            return MaxPool2dNode<decltype(n), Kernel, Stride>(std::move(n));
+        return fuse(std::move(n), ops::Pool<ops::Max, Kernel, Stride>{});
     }
     auto parameters() { return boost::hana::make_tuple(); }
 
@@ -84,3 +82,15 @@ private:
 };
 
 }  // namespace ctgrad::nn
+
+namespace ctgrad {
+/// Max pooling that its producer does not fuse: an nn::MaxPool2dNode.
+template <std::size_t K, std::size_t S>
+struct Unfused<ops::Pool<ops::Max, K, S>> {
+    template <class P>
+    static auto apply(P&& producer) {
+        using N = std::remove_cvref_t<P>;
+        return nn::MaxPool2dNode<N, K, S>(N(std::forward<P>(producer)));
+    }
+};
+}  // namespace ctgrad

@@ -10,6 +10,7 @@
 
 #include <ctgrad/expr/operand.hpp>
 #include <ctgrad/nn/dims.hpp>
+#include <ctgrad/nn/layer.hpp>
 
 namespace ctgrad::nn {
 
@@ -27,15 +28,16 @@ public:
 
     /// The model applied to x: an expression (nothing is computed until eval/backward).
     template <TensorLike E>
-    auto operator()(E&& x) {
+    auto operator()(E&& x) & {
         return boost::hana::fold_left(layers_, to_node<operand_value_t<E>>(std::forward<E>(x)),
                                       [](auto&& acc, auto& layer) { return layer(std::move(acc)); });
     }
 
     /// Every layer's parameters, in order: a Hana tuple of Param pointers (for optim::Optimizer).
-    auto parameters() {
+    auto parameters() & {
         return boost::hana::flatten(boost::hana::transform(layers_, [](auto& l) { return l.parameters(); }));
     }
+    CTGRAD_LVALUE_LAYER_ONLY(Sequential)
     /// Training mode (dropout active).
     void train() { set_training(true); }
     /// Evaluation mode (dropout is the identity).
@@ -50,6 +52,12 @@ public:
     template <class In>
     static constexpr auto output_dims() {
         return infer_chain<In, Layers...>();
+    }
+
+    /// The same as output_dims, in the form of a layer's infer (so a Sequential nests as a layer).
+    template <class D>
+    static constexpr auto infer(D) {
+        return infer_chain<D, Layers...>();
     }
 
 private:

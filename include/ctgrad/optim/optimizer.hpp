@@ -37,7 +37,8 @@
 #include <omp.h>
 #endif
 
-#include <ctgrad/expr/node.hpp>
+#include <ctgrad/expr/shape.hpp>
+#include <ctgrad/simd/vm.hpp>
 #include <ctgrad/optim/concepts.hpp>
 #include <ctgrad/optim/params.hpp>
 #include <ctgrad/optim/rules.hpp>

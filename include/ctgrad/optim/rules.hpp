@@ -14,7 +14,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include <ctgrad/expr/node.hpp>
+#include <ctgrad/simd/vm.hpp>
 
 namespace ctgrad::optim {
 
