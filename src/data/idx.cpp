@@ -3,6 +3,8 @@
 // and so that every error can name the byte where it was found.
 #include <ctgrad/data/idx.hpp>
 
+#include "regular_file.hpp"
+
 #include <zlib.h>
 
 #include <array>
@@ -28,9 +30,8 @@ std::string hex32(std::uint32_t v) {
 class ByteSource {
 public:
     explicit ByteSource(const fs::path& path) : path_(path) {
+        detail::require_regular_file(path);  // a FIFO would block, a device never end
         std::error_code ec;
-        if (!fs::exists(path, ec)) throw DataError(path.string() + ": cannot open: file not found");
-        if (fs::is_directory(path, ec)) throw DataError(path.string() + ": cannot open: it is a directory");
         in_.open(path, std::ios::binary);
         if (!in_) throw DataError(path.string() + ": cannot open for reading");
         file_size_ = fs::file_size(path, ec);

@@ -1,5 +1,6 @@
 // IDX readers: valid plain and gzip files, and every malformed case with its message.
 #include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <ctgrad/data/idx.hpp>
@@ -244,6 +245,23 @@ BOOST_AUTO_TEST_CASE(missing_file) {
     const auto p = tmp.dir / "nope-idx3-ubyte.gz";
     BOOST_TEST(error_of([&] { data::read_idx_images(p); }) == p.string() + ": cannot open: file not found");
     BOOST_TEST(error_of([&] { data::read_idx_labels(tmp.dir); }) == tmp.dir.string() + ": cannot open: it is a directory");
+}
+
+BOOST_AUTO_TEST_CASE(not_a_regular_file) {
+    // Reading a FIFO would block until a writer comes (forever in a batch job); a device may never end.
+    TempDir tmp;
+    const auto fifo = tmp.dir / "fifo-idx3-ubyte";
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    BOOST_TEST(error_of([&] { data::read_idx_images(fifo); }) ==
+               fifo.string() + ": cannot open: it is a FIFO (named pipe); expected a regular file");
+    BOOST_TEST(error_of([&] { data::read_idx_labels("/dev/zero"); }) ==
+               "/dev/zero: cannot open: it is a character device; expected a regular file");
+    // A symbolic link to a regular file is fine; a link loop is an error naming the file.
+    const auto target = tmp.write("images", images_file);
+    std::filesystem::create_symlink(target, tmp.dir / "link");
+    check_images(data::read_idx_images(tmp.dir / "link"));
+    std::filesystem::create_symlink(tmp.dir / "loop", tmp.dir / "loop");
+    CHECK_CONTAINS(error_of([&] { data::read_idx_images(tmp.dir / "loop"); }), (tmp.dir / "loop").string() + ": cannot open");
 }
 
 BOOST_AUTO_TEST_CASE(count_mismatch) {
