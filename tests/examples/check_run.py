@@ -131,26 +131,7 @@ def main():
             if not os.path.exists(os.path.join(out_dir, "plot.gp")):
                 fail("plot.gp was not written")
             png = os.path.join(out_dir, "plot.png")
-            if a.fake_fashion is not None or a.fashion_subset:
-            d = os.path.join(tmp, "data", "fashion-mnist")
-            os.makedirs(d)
-            n_train, n_test = (int(x) for x in (a.fake_fashion or a.fashion_subset).split(","))
-            for prefix, n in (("train", n_train), ("t10k", n_test)):
-                if a.fashion_subset:  # the first n images and labels of the real files
-                    src = os.path.join(data_dir, "fashion-mnist", prefix + "-%s-idx%d-ubyte.gz")
-                    with gzip.open(src % ("images", 3)) as f:
-                        pixels = f.read(16 + n * 28 * 28)[16:]
-                    with gzip.open(src % ("labels", 1)) as f:
-                        labels = f.read(8 + n)[8:]
-                else:  # blank images
-                    pixels, labels = bytes(n * 28 * 28), bytes(i % 10 for i in range(n))
-                # Plain IDX under the .gz names (the reader detects gzip by its magic, not the name).
-                with open(os.path.join(d, prefix + "-images-idx3-ubyte.gz"), "wb") as f:
-                    f.write(struct.pack(">IIII", 0x803, n, 28, 28) + pixels)
-                with open(os.path.join(d, prefix + "-labels-idx1-ubyte.gz"), "wb") as f:
-                    f.write(struct.pack(">II", 0x801, n) + labels)
-            args += ["--data-dir", os.path.join(tmp, "data")]
-        if a.no_gnuplot:
+            if a.no_gnuplot:
                 if os.path.exists(png) or "plot skipped" not in proc.stderr:
                     fail("without gnuplot: expected no plot.png and a 'plot skipped' message", proc)
             elif shutil.which("gnuplot") and not os.path.getsize(png) > 0:
