@@ -202,14 +202,6 @@ Tensor<std::uint8_t, Rank> read_idx(const fs::path& path, const char* kind, cons
     }
     std::string dims;
     for (std::size_t d = 0; d < Rank; ++d) dims += (d ? " x " : "") + std::to_string(shape[d]);
-    // One item (an image: rows x columns) must be of a sane size even when the count is 0, where the
-    // file-size check below cannot catch it (the tensor's strides would overflow; found by fuzzing).
-    std::uint64_t item = 1;
-    for (std::size_t d = 1; d < Rank; ++d) item *= shape[d];  // < 2^64: two 32-bit factors at most
-    if (item > max_idx_item_bytes)
-        throw DataError(src.at(8) + ": dimensions " + dims + " give " + std::to_string(item) +
-                        "-byte items, more than the " + std::to_string(max_idx_item_bytes) +
-                        " bytes an item may have (wrong dimensions?)");
 
     // Reject impossible sizes before allocating: a plain file must hold exactly header + total bytes;
     // deflate cannot expand by more than 1032:1.
@@ -219,6 +211,15 @@ Tensor<std::uint8_t, Rank> read_idx(const fs::path& path, const char* kind, cons
         throw DataError(src.at(4) + ": dimensions " + dims + " need " + (overflow ? "more than 2^64" : std::to_string(total)) +
                         " data bytes, more than this " + std::to_string(src.file_size()) + "-byte " +
                         (src.gzip() ? "gzip " : "") + "file can hold (wrong dimensions or truncated file)");
+
+    // One item (an image: rows x columns) must be of a sane size even when the count is 0, where the
+    // file-size check above cannot catch it (the tensor's strides would overflow; found by fuzzing).
+    std::uint64_t item = 1;
+    for (std::size_t d = 1; d < Rank; ++d) item *= shape[d];  // < 2^64: two 32-bit factors at most
+    if (item > max_idx_item_bytes)
+        throw DataError(src.at(8) + ": dimensions " + dims + " give " + std::to_string(item) +
+                        "-byte items, more than the " + std::to_string(max_idx_item_bytes) +
+                        " bytes an item may have (wrong dimensions?)");
 
     Tensor<std::uint8_t, Rank> out = Tensor<std::uint8_t, Rank>::from_shape(shape);
     const std::size_t got = src.read(out.data(), static_cast<std::size_t>(total));
