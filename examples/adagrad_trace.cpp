@@ -21,8 +21,9 @@ int main(int argc, char** argv) {
         train::add_common_flags(app, opt, "adagrad_trace", train::flags::out);
         double eta = 0.4;
         std::size_t steps = 20;
-        app.add_option("--eta,--lr", eta, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-        app.add_option("--steps,--epochs", steps, "number of updates")->capture_default_str()->check(CLI::PositiveNumber);
+        app.add_option("--eta,--lr", eta, "learning rate")->capture_default_str()->check(train::positive_real());
+        // Every step is kept (metrics.csv, the plotted path): 10^6 steps are about 50 MB.
+        app.add_option("--steps,--epochs", steps, "number of updates")->capture_default_str()->check(train::count_in(1, 1'000'000));
         train::parse(app, argc, argv);
         const auto out = train::prepare_out_dir(opt.out);
 

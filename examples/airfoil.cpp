@@ -178,9 +178,13 @@ int main(int argc, char** argv) {
         app.add_flag("--concise", concise, "use nn::Linear and nn::mse (d2l's concise implementation; 4 epochs)");
         app.add_flag("--compare", compare,
                      "run d2l 12.5's four SGD settings (gd, sgd, minibatch 100, minibatch 10) and plot loss against time");
-        app.add_option("--momentum", beta, "momentum beta (default: 0.5, concise 0.9)")->check(CLI::Range(0.0, 1.0));
-        app.add_option("--gamma", gamma, "RMSProp gamma")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-        app.add_option("--rho", rho, "Adadelta rho")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+        // Leaky averages need a factor below 1: at 1 momentum never forgets, and RMSProp's and Adadelta's
+        // averages of g^2 stay at their initial 0, so every step is g / sqrt(eps) (RMSProp) or plain SGD
+        // with rate 1 (Adadelta), which is not d2l's algorithm; d2l uses 0.5 / 0.9.
+        const auto leak = train::real_in(0, 1, train::Ends::open_high);
+        app.add_option("--momentum", beta, "momentum beta (default: 0.5, concise 0.9)")->check(leak);
+        app.add_option("--gamma", gamma, "RMSProp gamma")->capture_default_str()->check(leak);
+        app.add_option("--rho", rho, "Adadelta rho")->capture_default_str()->check(leak);
         app.get_option("--lr")->description("learning rate (default: d2l's for the optimizer)");
         app.get_option("--epochs")->description("number of epochs (default: 2, concise 4)");
         train::parse(app, argc, argv);

@@ -82,12 +82,15 @@ int main(int argc, char** argv) {
         double p1 = 0.5, p2 = 0.5;
         std::size_t h1 = 256, h2 = 256, limit_train = 0;
         bool scratch = false;
-        auto prob = CLI::Range(0.0, 1.0);
+        const auto prob = train::real_in(0, 1);
         app.add_option("--dropout1", p1, "dropout probability after the first hidden layer")->capture_default_str()->check(prob);
         app.add_option("--dropout2", p2, "dropout probability after the second hidden layer")->capture_default_str()->check(prob);
-        app.add_option("--hidden1", h1, "units of the first hidden layer")->capture_default_str()->check(CLI::PositiveNumber);
-        app.add_option("--hidden2", h2, "units of the second hidden layer")->capture_default_str()->check(CLI::PositiveNumber);
-        app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")->capture_default_str();
+        // 8192 x 8192 weights are 256 MB each, with as much again for their gradients.
+        app.add_option("--hidden1", h1, "units of the first hidden layer")->capture_default_str()->check(train::count_in(1, 8192));
+        app.add_option("--hidden2", h2, "units of the second hidden layer")->capture_default_str()->check(train::count_in(1, 8192));
+        app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")
+            ->capture_default_str()
+            ->check(train::count_in(0, 1'000'000'000));
         app.add_flag("--scratch", scratch, "the from-scratch form (Params, matmul and hand-drawn masks)");
         train::parse(app, argc, argv);
 

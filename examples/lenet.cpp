@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
             ->capture_default_str()
             ->check(CLI::IsMember({"epoch", "update"}));
         app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")
-            ->capture_default_str();
+            ->capture_default_str()
+            ->check(train::count_in(0, 1'000'000'000));
         train::parse(app, argc, argv);
         const bool lr_given = app.count("--lr") > 0;
         const bool per_epoch = per == "epoch";

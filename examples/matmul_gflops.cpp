@@ -37,11 +37,12 @@ int main(int argc, char** argv) {
         train::CommonOptions opt;
         train::add_common_flags(app, opt, "matmul_gflops", train::flags::seed | train::flags::threads | train::flags::out);
         std::size_t n = 256, repeats = 5, block = 64;
-        app.add_option("--size", n, "matrix size n (n x n times n x n)")->capture_default_str()->check(CLI::PositiveNumber);
-        app.add_option("--block", block, "columns per block")->capture_default_str()->check(CLI::PositiveNumber);
+        // Six n x n float matrices live at once (1.6 GB at the limit, 8192).
+        app.add_option("--size", n, "matrix size n (n x n times n x n)")->capture_default_str()->check(train::count_in(1, 8192));
+        app.add_option("--block", block, "columns per block")->capture_default_str()->check(train::count_in(1, 8192));
         app.add_option("--repeats", repeats, "timed runs of each method (the best is reported)")
             ->capture_default_str()
-            ->check(CLI::PositiveNumber);
+            ->check(train::count_in(1, 1000));
         train::parse(app, argc, argv);
         const auto out = train::prepare_out_dir(opt.out);
 

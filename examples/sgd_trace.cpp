@@ -93,8 +93,9 @@ int main(int argc, char** argv) {
         app.add_option("--schedule", schedule, "learning-rate schedule")
             ->capture_default_str()
             ->check(CLI::IsMember({"constant", "exponential", "polynomial"}));
+        // Every step is kept (metrics.csv, the plotted path): 10^6 steps are about 50 MB.
         app.add_option("--steps,--epochs", steps, "number of updates (default: d2l's, 1000 for exponential, else 50)")
-            ->check(CLI::PositiveNumber);
+            ->check(train::count_in(1, 1'000'000));
         train::parse(app, argc, argv);
         if (steps == 0) steps = schedule == "exponential" ? 1000 : 50;
         const Settings cfg{schedule, opt.lr, steps, opt.seed, train::prepare_out_dir(opt.out)};

@@ -48,10 +48,15 @@ FashionMnist load_fashion_mnist(const fs::path& data_dir) {
     const FashionMnistFiles f = fashion_mnist_files(data_dir);
     FashionMnist d{read_idx_images(f.train_images), read_idx_labels(f.train_labels), read_idx_images(f.test_images),
                    read_idx_labels(f.test_labels)};
-    for (const auto& [images, file] : {std::pair{&d.train_images, &f.train_images}, {&d.test_images, &f.test_images}})
+    for (const auto& [images, file] : {std::pair{&d.train_images, &f.train_images}, {&d.test_images, &f.test_images}}) {
+        // A valid IDX file may hold 0 images, but training or testing on nothing reports meaningless
+        // zeros as success.
+        if (images->shape(0) == 0)
+            throw DataError(file->string() + ": byte 4: expected at least one image, found a count of 0 (empty data set)");
         if (images->shape(1) != 28 || images->shape(2) != 28)
             throw DataError(file->string() + ": byte 8: expected 28 x 28 Fashion-MNIST images, found " +
                             std::to_string(images->shape(1)) + " x " + std::to_string(images->shape(2)));
+    }
     check_same_count(d.train_images, d.train_labels, f.train_images.string() + " vs " + f.train_labels.string());
     check_same_count(d.test_images, d.test_labels, f.test_images.string() + " vs " + f.test_labels.string());
     check_label_range(d.train_labels, 10, f.train_labels);
@@ -70,7 +75,7 @@ Airfoil<T> load_airfoil(const fs::path& data_dir, std::size_t n) {
     if (table.shape(0) < n)
         throw DataError(file.string() + ": expected at least " + std::to_string(n) + " rows, found " +
                         std::to_string(table.shape(0)));
-    whiten_columns(table);
+    whiten_columns(table, file.string());
     Airfoil<T> out{Tensor<T, 2>::from_shape({n, 5}), Tensor<T, 1>::from_shape({n})};
     for (std::size_t r = 0; r < n; ++r) {
         for (std::size_t c = 0; c < 5; ++c) out.features(r, c) = table(r, c);

@@ -3,6 +3,8 @@
 // and so that every error can name the byte where it was found.
 #include <ctgrad/data/idx.hpp>
 
+#include "regular_file.hpp"
+
 #include <zlib.h>
 
 #include <array>
@@ -28,9 +30,8 @@ std::string hex32(std::uint32_t v) {
 class ByteSource {
 public:
     explicit ByteSource(const fs::path& path) : path_(path) {
+        detail::require_regular_file(path);  // a FIFO would block, a device never end
         std::error_code ec;
-        if (!fs::exists(path, ec)) throw DataError(path.string() + ": cannot open: file not found");
-        if (fs::is_directory(path, ec)) throw DataError(path.string() + ": cannot open: it is a directory");
         in_.open(path, std::ios::binary);
         if (!in_) throw DataError(path.string() + ": cannot open for reading");
         file_size_ = fs::file_size(path, ec);
@@ -210,6 +211,15 @@ Tensor<std::uint8_t, Rank> read_idx(const fs::path& path, const char* kind, cons
         throw DataError(src.at(4) + ": dimensions " + dims + " need " + (overflow ? "more than 2^64" : std::to_string(total)) +
                         " data bytes, more than this " + std::to_string(src.file_size()) + "-byte " +
                         (src.gzip() ? "gzip " : "") + "file can hold (wrong dimensions or truncated file)");
+
+    // One item (an image: rows x columns) must be of a sane size even when the count is 0, where the
+    // file-size check above cannot catch it (the tensor's strides would overflow; found by fuzzing).
+    std::uint64_t item = 1;
+    for (std::size_t d = 1; d < Rank; ++d) item *= shape[d];  // < 2^64: two 32-bit factors at most
+    if (item > max_idx_item_bytes)
+        throw DataError(src.at(8) + ": dimensions " + dims + " give " + std::to_string(item) +
+                        "-byte items, more than the " + std::to_string(max_idx_item_bytes) +
+                        " bytes an item may have (wrong dimensions?)");
 
     Tensor<std::uint8_t, Rank> out = Tensor<std::uint8_t, Rank>::from_shape(shape);
     const std::size_t got = src.read(out.data(), static_cast<std::size_t>(total));

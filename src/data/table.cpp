@@ -2,7 +2,10 @@
 // blank line inside the data is an error naming line, field and column, never a silently shifted table.
 #include <ctgrad/data/table.hpp>
 
+#include "regular_file.hpp"
+
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cmath>
@@ -38,12 +41,22 @@ std::string show(std::string_view f) {
 
 template <class T>
 Tensor<T, 2> read_table(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw DataError(path.string() + ": cannot open: file not found");
-    if (std::filesystem::is_directory(path, ec)) throw DataError(path.string() + ": cannot open: it is a directory");
+    detail::require_regular_file(path);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw DataError(path.string() + ": cannot open for reading");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto too_big = [&] {
+        return DataError(path.string() + ": more than " + std::to_string(max_table_bytes) +
+                         " bytes, the most a table may have (is this the right file?)");
+    };
+    if (std::error_code ec; std::filesystem::file_size(path, ec) > max_table_bytes && !ec) throw too_big();
+    // Read in chunks up to the limit (the size on disk may change between the check and the read).
+    std::string text;
+    std::array<char, 1 << 16> chunk;
+    while (in) {
+        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+        if (text.size() > max_table_bytes) throw too_big();
+    }
     if (in.bad()) throw DataError(path.string() + ": read error");
 
     std::vector<double> values;
@@ -55,6 +68,10 @@ Tensor<T, 2> read_table(const std::filesystem::path& path) {
         std::string_view line(text.data() + begin, end - begin);
         begin = end + 1;
         ++line_no;
+        if (line.size() > max_table_line_bytes)
+            throw DataError(path.string() + ": line " + std::to_string(line_no) + ": longer than " +
+                            std::to_string(max_table_line_bytes) +
+                            " bytes, the most a table line may have (is this a text table?)");
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF
 
         const std::string where = path.string() + ": line " + std::to_string(line_no);

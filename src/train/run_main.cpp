@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include <ctgrad/data/error.hpp>
@@ -27,6 +28,11 @@ int run_main(int argc, char** argv, const std::function<int()>& body) noexcept {
         return fail("data error: ", e.what(), exit_code::data_problem);
     } catch (const Diverged& e) {
         return fail("", e.what(), exit_code::diverged);
+    } catch (const std::bad_alloc&) {
+        // Not "error: std::bad_alloc": say what happened and what to change.
+        return fail("error: ", "out of memory: an allocation failed (the sizes asked for need more memory than is "
+                    "available; try smaller sizes, e.g. --batch-size, --limit-train or the model's dimensions)",
+                    exit_code::failure);
     } catch (const std::exception& e) {
         return fail("error: ", e.what(), exit_code::failure);
     } catch (...) {

@@ -83,6 +83,49 @@ BOOST_AUTO_TEST_CASE(missing_files_say_how_to_get_them) {
     BOOST_TEST(small.labels(1) == 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(empty_fashion_mnist_is_a_data_error) {
+    // A valid IDX file may hold 0 images; as a training or test set it is an error naming the file.
+    TempDir tmp;
+    std::filesystem::create_directories(tmp.dir / "fashion-mnist");
+    const auto write = [&](const char* name, std::uint32_t magic, std::uint32_t count) {
+        std::vector<std::uint8_t> b;
+        const auto put32 = [&](std::uint32_t v) {
+            for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(v >> s));
+        };
+        put32(magic);
+        put32(count);
+        if (magic == 0x803) put32(28), put32(28);
+        b.resize(b.size() + count * (magic == 0x803 ? 28 * 28 : 1), 0);  // label 0, black pixels
+        tmp.write(std::string("fashion-mnist/") + name, b);
+    };
+    const auto files = [&](std::uint32_t n_train, std::uint32_t n_test) {
+        write("train-images-idx3-ubyte.gz", 0x803, n_train);
+        write("train-labels-idx1-ubyte.gz", 0x801, n_train);
+        write("t10k-images-idx3-ubyte.gz", 0x803, n_test);
+        write("t10k-labels-idx1-ubyte.gz", 0x801, n_test);
+    };
+    files(0, 2);
+    BOOST_TEST(error_of([&] { data::load_fashion_mnist(tmp.dir); }) ==
+               (tmp.dir / "fashion-mnist" / "train-images-idx3-ubyte.gz").string() +
+                   ": byte 4: expected at least one image, found a count of 0 (empty data set)");
+    files(3, 0);
+    BOOST_TEST(error_of([&] { data::load_fashion_mnist(tmp.dir); }) ==
+               (tmp.dir / "fashion-mnist" / "t10k-images-idx3-ubyte.gz").string() +
+                   ": byte 4: expected at least one image, found a count of 0 (empty data set)");
+    files(3, 2);
+    const auto d = data::load_fashion_mnist(tmp.dir);
+    BOOST_TEST(d.train_images.shape(0) == 3u);
+    BOOST_TEST(d.test_labels.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(constant_airfoil_column_names_the_file) {
+    TempDir tmp;
+    std::filesystem::create_directories(tmp.dir / "airfoil");
+    const auto p = tmp.write("airfoil/airfoil_self_noise.dat", std::string("1 2 3 4 5 6\n2 2 4 5 6 7\n"));
+    BOOST_TEST(error_of([&] { data::load_airfoil(tmp.dir, 2); }) ==
+               p.string() + ": field 2 of every row is the same value (zero standard deviation); it cannot be whitened");
+}
+
 BOOST_AUTO_TEST_CASE(real_fashion_mnist, *boost::unit_test::precondition(have_data_dir)) {
     const auto d = data::load_fashion_mnist(data::resolve_data_dir(std::nullopt));
     BOOST_TEST(d.train_images.shape(0) == 60000u);

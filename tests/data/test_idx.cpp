@@ -1,5 +1,6 @@
 // IDX readers: valid plain and gzip files, and every malformed case with its message.
 #include <boost/test/unit_test.hpp>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <ctgrad/data/idx.hpp>
@@ -244,6 +245,36 @@ BOOST_AUTO_TEST_CASE(missing_file) {
     const auto p = tmp.dir / "nope-idx3-ubyte.gz";
     BOOST_TEST(error_of([&] { data::read_idx_images(p); }) == p.string() + ": cannot open: file not found");
     BOOST_TEST(error_of([&] { data::read_idx_labels(tmp.dir); }) == tmp.dir.string() + ": cannot open: it is a directory");
+}
+
+BOOST_AUTO_TEST_CASE(zero_count_with_huge_images) {
+    // Found by fuzzing: with a count of 0 the file-size check passes (0 bytes of data), and rows x cols
+    // of 4278188384 x 2952790027 overflowed the tensor's strides (UBSan: signed overflow in xtensor).
+    TempDir tmp;
+    const auto p = tmp.write("huge", idx(0x803, {0, 0xfefff960u, 0xb000000bu}, Bytes{}));
+    BOOST_TEST(error_of([&] { data::read_idx_images(p); }) ==
+               p.string() + ": byte 8: dimensions 0 x 4278188384 x 2952790027 give 12632591993902446368-byte items, "
+                            "more than the 2147483648 bytes an item may have (wrong dimensions?)");
+    // An empty file of 28 x 28 images is valid IDX.
+    const auto e = tmp.write("empty", idx(0x803, {0, 28, 28}, Bytes{}));
+    BOOST_TEST(data::read_idx_images(e).shape(0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(not_a_regular_file) {
+    // Reading a FIFO would block until a writer comes (forever in a batch job); a device may never end.
+    TempDir tmp;
+    const auto fifo = tmp.dir / "fifo-idx3-ubyte";
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    BOOST_TEST(error_of([&] { data::read_idx_images(fifo); }) ==
+               fifo.string() + ": cannot open: it is a FIFO (named pipe); expected a regular file");
+    BOOST_TEST(error_of([&] { data::read_idx_labels("/dev/zero"); }) ==
+               "/dev/zero: cannot open: it is a character device; expected a regular file");
+    // A symbolic link to a regular file is fine; a link loop is an error naming the file.
+    const auto target = tmp.write("images", images_file);
+    std::filesystem::create_symlink(target, tmp.dir / "link");
+    check_images(data::read_idx_images(tmp.dir / "link"));
+    std::filesystem::create_symlink(tmp.dir / "loop", tmp.dir / "loop");
+    CHECK_CONTAINS(error_of([&] { data::read_idx_images(tmp.dir / "loop"); }), (tmp.dir / "loop").string() + ": cannot open");
 }
 
 BOOST_AUTO_TEST_CASE(count_mismatch) {

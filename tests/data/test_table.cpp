@@ -2,6 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <fstream>
+
+#include <sys/stat.h>
 
 #include <ctgrad/data/normalize.hpp>
 #include <ctgrad/data/table.hpp>
@@ -93,6 +96,36 @@ BOOST_AUTO_TEST_CASE(empty) {
     BOOST_TEST(error_of([&] { data::read_table(m); }) == m.string() + ": cannot open: file not found");
 }
 
+BOOST_AUTO_TEST_CASE(not_a_regular_file) {
+    // A device never ends and a FIFO blocks until a writer comes: both are refused before reading.
+    BOOST_TEST(error_of([&] { data::read_table("/dev/zero"); }) ==
+               "/dev/zero: cannot open: it is a character device; expected a regular file");
+    TempDir tmp;
+    const auto fifo = tmp.dir / "fifo";
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    BOOST_TEST(error_of([&] { data::read_table(fifo); }) ==
+               fifo.string() + ": cannot open: it is a FIFO (named pipe); expected a regular file");
+}
+
+BOOST_AUTO_TEST_CASE(size_limits) {
+    TempDir tmp;
+    // A line longer than the limit (a binary file without newlines) fails at that line.
+    const auto p = tmp.write("long-line.dat", "1 2\n" + std::string(data::max_table_line_bytes + 1, '7') + "\n");
+    BOOST_TEST(error_of([&] { data::read_table(p); }) ==
+               p.string() + ": line 2: longer than " + std::to_string(data::max_table_line_bytes) +
+                   " bytes, the most a table line may have (is this a text table?)");
+    const auto ok = tmp.write("long-ok.dat", std::string(data::max_table_line_bytes, '7') + "\n");
+    BOOST_CHECK_THROW(data::read_table(ok), data::DataError);  // parsed (and refused as out of range), not cut
+    CHECK_CONTAINS(error_of([&] { data::read_table(ok); }), "line 1, field 1");
+    // A file above the total limit is refused before it is read (a sparse file: no disk space used).
+    const auto big = tmp.dir / "big.dat";
+    { std::ofstream touch(big); }
+    std::filesystem::resize_file(big, data::max_table_bytes + 1);
+    BOOST_TEST(error_of([&] { data::read_table(big); }) ==
+               big.string() + ": more than " + std::to_string(data::max_table_bytes) +
+                   " bytes, the most a table may have (is this the right file?)");
+}
+
 BOOST_AUTO_TEST_CASE(whiten_population_std) {
     // numpy: x = [[1, 10], [2, 20], [3, 30], [4, 70]]; (x - x.mean(0)) / x.std(0)
     ctgrad::Tensor<double, 2> t = {{1, 10}, {2, 20}, {3, 30}, {4, 70}};
@@ -118,6 +151,10 @@ BOOST_AUTO_TEST_CASE(whiten_rejects_constant_column) {
                "whiten_columns: column 1 has zero (or non-finite) standard deviation; it cannot be whitened");
     ctgrad::Tensor<double, 2> e = ctgrad::Tensor<double, 2>::from_shape({0, 3});
     BOOST_TEST(error_of([&] { data::whiten_columns(e); }) == "whiten_columns: the table has no rows");
+    // With the source named (load_airfoil passes the file), the message starts with it and counts
+    // fields from 1 like the table reader.
+    BOOST_TEST(error_of([&] { data::whiten_columns(t, "air.dat"); }) ==
+               "air.dat: field 2 of every row is the same value (zero standard deviation); it cannot be whitened");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

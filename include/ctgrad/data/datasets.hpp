@@ -38,8 +38,9 @@ struct FashionMnist {
     Tensor<std::uint8_t, 1> test_labels;   ///< 10000 labels in 0..9
 };
 
-/// Reads all four Fashion-MNIST files and checks that images are 28 x 28, that each image file has one
-/// label per image and that labels are in 0..9. Throws DataError naming the offending file.
+/// Reads all four Fashion-MNIST files and checks that each image file holds at least one image, that
+/// images are 28 x 28, that each image file has one label per image and that labels are in 0..9. Throws
+/// DataError naming the offending file.
 FashionMnist load_fashion_mnist(const std::filesystem::path& data_dir);
 
 /// The airfoil regression problem as d2l's get_data_ch11 builds it.

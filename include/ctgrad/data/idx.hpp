@@ -8,10 +8,16 @@
 
 namespace ctgrad::data {
 
+/// The largest item (one image: rows x columns bytes) the IDX readers accept, 2^31 bytes; larger
+/// dimensions are refused even in a file with a count of 0.
+inline constexpr std::uint64_t max_idx_item_bytes = std::uint64_t{1} << 31;
+
 /// Reads an IDX3 unsigned-byte image file (magic 0x00000803) as an N x rows x cols tensor.
 /// Gzip compression is detected by the 0x1f8b magic, not by the file name. Throws DataError naming the
-/// file and byte offset on a bad magic, zero rows/cols, truncated pixel data, trailing bytes after the
-/// last image, or a corrupt/truncated gzip stream (offsets into a gzip file count decompressed bytes).
+/// file and byte offset on a bad magic, zero rows/cols, images larger than max_idx_item_bytes, truncated
+/// pixel data, trailing bytes after the last image, or a corrupt/truncated gzip stream (offsets into a
+/// gzip file count decompressed bytes). Only regular files (or links to them) are read: a FIFO or a
+/// device is refused before reading. A count of 0 is valid here (load_fashion_mnist refuses it).
 Tensor<std::uint8_t, 3> read_idx_images(const std::filesystem::path& path);
 
 /// Reads an IDX1 unsigned-byte label file (magic 0x00000801) as a tensor of N labels.

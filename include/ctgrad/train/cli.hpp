@@ -7,15 +7,19 @@
 ///     train::add_common_flags(app, opt, "airfoil");
 ///     app.add_option("--optimizer", name, "update rule")->check(CLI::IsMember({"sgd", "adam"}));
 ///     train::parse(app, argc, argv);          // throws ExitRequest, which run_main() turns into the status
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include <ctgrad/data/datasets.hpp>
+#include <ctgrad/train/arg_checks.hpp>
 #include <ctgrad/train/errors.hpp>
 
 namespace ctgrad::train {
@@ -52,32 +56,71 @@ struct CommonOptions {
 /// Sets the number of OpenMP threads for the rest of the program (omp_set_num_threads).
 void set_num_threads(int n);
 
+/// The number of processors OpenMP may use (omp_get_num_procs()).
+int available_cores();
+
+/// A CLI11 validator for an unsigned integer flag in [lo, hi]; use it on std::size_t, std::uint64_t and
+/// int targets instead of CLI::PositiveNumber / CLI::Range.
+///     app.add_option("--steps", steps, "number of updates")->check(train::count_in(1, 1'000'000));
+inline CLI::Validator count_in(std::uint64_t lo, std::uint64_t hi) {
+    return CLI::Validator([lo, hi](std::string& s) { return check_count(s, lo, hi); },
+                          hi == std::numeric_limits<std::uint64_t>::max()
+                              ? ">= " + std::to_string(lo)
+                              : "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+/// A CLI11 validator for a real flag: finite (no nan, no inf) and within the interval.
+///     app.add_option("--rho", rho)->check(train::real_in(0, 1, train::Ends::open_high));   // 0 <= rho < 1
+inline CLI::Validator real_in(double lo, double hi, Ends ends = Ends::closed) {
+    return CLI::Validator([lo, hi, ends](std::string& s) { return check_real(s, lo, hi, ends); },
+                          describe_interval(lo, hi, ends));
+}
+
+/// A CLI11 validator for a finite real flag > 0 (learning rates and the like).
+inline CLI::Validator positive_real() { return real_in(0, HUGE_VAL, Ends::open); }
+
+/// Upper limits of the common flags (far above any sensible run; they exist so that a typo cannot
+/// request 2^64 epochs or a thread per byte).
+inline constexpr std::uint64_t max_epochs = 1'000'000;
+inline constexpr std::uint64_t max_batch_size = 1u << 24;
+inline constexpr int max_threads = 1024;
+
 /// Adds the flags selected by `which` to `app`, bound to the members of `o` (whose current values are
 /// shown as defaults in `--help`). `example` names the program: `--out` defaults to runs/<example>.
-/// `--threads N` calls set_num_threads(N) while parsing.
+/// `--threads N` calls set_num_threads(N) while parsing; N above the number of cores is accepted
+/// (oversubscription is legitimate for experiments) with a warning on stderr, since it usually makes
+/// the run much slower; N above max_threads is refused.
 inline void add_common_flags(CLI::App& app, CommonOptions& o, const std::string& example,
                              unsigned which = flags::all) {
     if (o.out.empty()) o.out = "runs/" + example;
     if (which & flags::data_dir)
         app.add_option("--data-dir", o.data_dir, "data directory (default: $CTGRAD_DATA_DIR, then ./data)");
     if (which & flags::epochs)
-        app.add_option("--epochs", o.epochs, "number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
+        app.add_option("--epochs", o.epochs, "number of epochs")->capture_default_str()->check(count_in(1, max_epochs));
     if (which & flags::batch_size)
         app.add_option("--batch-size", o.batch_size, "examples per minibatch")
             ->capture_default_str()
-            ->check(CLI::PositiveNumber);
+            ->check(count_in(1, max_batch_size));
     if (which & flags::lr)
-        app.add_option("--lr", o.lr, "learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-    if (which & flags::seed) app.add_option("--seed", o.seed, "random seed")->capture_default_str();
+        app.add_option("--lr", o.lr, "learning rate")->capture_default_str()->check(positive_real());
+    if (which & flags::seed)
+        app.add_option("--seed", o.seed, "random seed")
+            ->capture_default_str()
+            ->check(count_in(0, std::numeric_limits<std::uint64_t>::max()));
     if (which & flags::threads)
         app.add_option_function<int>(
                "--threads",
                [&o](const int& n) {
                    o.threads = n;
+                   if (const int cores = available_cores(); n > cores)
+                       std::fprintf(stderr,
+                                    "warning: --threads %d is more than the %d core(s) of this machine; the run "
+                                    "will likely be slower than with --threads %d\n",
+                                    n, cores, cores);
                    set_num_threads(n);
                },
                "number of OpenMP threads (default: all cores)")
-            ->check(CLI::PositiveNumber);
+            ->check(count_in(1, max_threads));
     if (which & flags::out) app.add_option("--out", o.out, "output directory")->capture_default_str();
 }
 

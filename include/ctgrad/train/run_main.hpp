@@ -12,6 +12,7 @@ namespace ctgrad::train {
 ///   - ExitRequest{code}: `code` (parse() throws it for `--help` and bad arguments);
 ///   - data::DataError (missing or corrupt data; the message names the file): exit_code::data_problem;
 ///   - Diverged (non-finite loss): exit_code::diverged;
+///   - std::bad_alloc: exit_code::failure, with "out of memory: ..." and a hint to ask for less;
 ///   - any other std::exception: exit_code::failure.
 /// Messages go to stderr prefixed with the program name (from argv[0]). Use it as
 /// `int main(int argc, char** argv) { return train::run_main(argc, argv, [&] { ... }); }`.
