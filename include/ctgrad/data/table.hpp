@@ -16,7 +16,9 @@ namespace ctgrad::data {
 template <class T = double>
 Tensor<T, 2> read_table(const std::filesystem::path& path);
 
+/// Compiled once in the library (double).
 extern template Tensor<double, 2> read_table<double>(const std::filesystem::path&);
+/// Compiled once in the library (float).
 extern template Tensor<float, 2> read_table<float>(const std::filesystem::path&);
 
 }  // namespace ctgrad::data

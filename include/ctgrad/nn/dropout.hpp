@@ -57,27 +57,36 @@ private:
 /// generator seeded by seed() (deterministic: same seed, same masks).
 class Dropout {
 public:
+    /// Drops each element with probability `p`; `seed` starts the mask generator.
     explicit Dropout(double p = 0.5, std::uint64_t seed = 0x5eed) {
         set_p(p);
         this->seed(seed);
     }
+    /// The layer applied to an expression: a fused elementwise dropout node.
     template <TensorLike E>
     auto operator()(E&& x) {
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
         return DropoutNode<decltype(n)>(std::move(n), *this);
     }
+    /// No trainable parameters: an empty tuple.
     auto parameters() { return boost::hana::make_tuple(); }
+    /// Shape inference for Sequential: the output dims are the input dims.
     template <class D>
     static constexpr D infer(D) { return {}; }
 
+    /// Training mode (masks drawn) or evaluation mode (identity); Sequential's train()/eval() call it.
     void set_training(bool on) { training_ = on; }
+    /// True in training mode.
     bool training() const { return training_; }
+    /// The drop probability.
     double p() const { return p_; }
+    /// Sets the drop probability; throws std::invalid_argument unless 0 <= p <= 1.
     void set_p(double p) {
         if (!(p >= 0.0 && p <= 1.0))
             throw std::invalid_argument("nn::Dropout: the probability must lie in [0, 1], got " + std::to_string(p));
         p_ = p;
     }
+    /// Restarts the mask generator from `s` (same seed, same masks).
     void seed(std::uint64_t s) { state_ = s; }
 
     /// Fills `mask` with 0 or 1/(1-p); false (mask untouched) when dropout is inactive.
