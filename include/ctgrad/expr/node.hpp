@@ -10,6 +10,7 @@
 
 #include <ctgrad/expr/shape.hpp>
 
+/// Forces inlining of the per-element functions of the fused loops.
 #define CTGRAD_INLINE __attribute__((always_inline)) inline
 
 namespace ctgrad {
@@ -34,6 +35,7 @@ concept Expr = std::is_base_of_v<expr_tag, std::remove_cvref_t<E>>;
 /// Value computed for one element (or one SIMD batch) of a leaf during a fused loop.
 template <class V>
 struct LeafTape {
+    /// The value.
     V v;
 };
 

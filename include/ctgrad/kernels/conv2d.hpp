@@ -12,7 +12,10 @@ namespace ctgrad::kernels {
 /// Shape of a convolution: input batch x in_channels x in_h x in_w, weights
 /// out_channels x in_channels x kernel x kernel.
 struct Conv2dShape {
+    /// Batch size, input channels, input height and width, output channels, kernel size, stride and padding.
+    ///@{
     std::size_t batch, in_channels, in_h, in_w, out_channels, kernel, stride, padding;
+    ///@}
     /// Output height (in_h + 2 padding - kernel) / stride + 1.
     std::size_t out_h() const { return (in_h + 2 * padding - kernel) / stride + 1; }
     /// Output width (in_w + 2 padding - kernel) / stride + 1.
@@ -24,8 +27,12 @@ struct Conv2dShape {
 /// (pool = 0: none). The convolution's own output is then never stored for the whole batch.
 /// Pooling ties go to the first maximum in row-major window order; a NaN counts as the maximum.
 struct Conv2dEpilogue {
+    /// Apply ReLU to the output (fused).
     bool relu = false;
+    /// Max-pooling window and stride applied to the output (fused; 0: none).
+    ///@{
     std::size_t pool = 0, pool_stride = 0;
+    ///@}
     /// Layer-output height for a convolution output of height h (h itself without pooling).
     std::size_t out_h(std::size_t h) const { return pool ? (h - pool) / pool_stride + 1 : h; }
     /// Layer-output width for a convolution output of width w.
@@ -38,6 +45,7 @@ struct Conv2dEpilogue {
 /// arg-max as an index into the convolution's output plane (oh * out_w + ow).
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
                     const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
+/// The double-precision version of the function above.
 void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y,
                     const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
 
@@ -47,6 +55,7 @@ void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, cons
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx,
                            const Conv2dEpilogue& ep = {}, const float* y = nullptr,
                            const std::uint32_t* argmax = nullptr);
+/// The double-precision version of the function above.
 void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx,
                            const Conv2dEpilogue& ep = {}, const double* y = nullptr,
                            const std::uint32_t* argmax = nullptr);
@@ -56,6 +65,7 @@ void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double*
 void conv2d_backward_weights(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db,
                              const Conv2dEpilogue& ep = {}, const float* y = nullptr,
                              const std::uint32_t* argmax = nullptr);
+/// The double-precision version of the function above.
 void conv2d_backward_weights(const Conv2dShape& s, const double* x, const double* dy, double* dw, double* db,
                              const Conv2dEpilogue& ep = {}, const double* y = nullptr,
                              const std::uint32_t* argmax = nullptr);

@@ -20,7 +20,9 @@ template <class E, std::size_t InC, std::size_t OutC, std::size_t K, std::size_t
 class Conv2dNode
     : public Boundary<Conv2dNode<E, InC, OutC, K, S, P, Relu, PoolK, PoolS>, typename E::value_type, 4, true> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// The convolution of `e` with the layer's weight and bias (referenced: the layer must outlive the expression).
     Conv2dNode(E e, Param<T, 4>& w, Param<T, 1>& b) : e_(std::move(e)), w_(&w), b_(&b) {}
 
     /// This node followed by a ReLU (max(0, y); relu'(0) = 0). ReLU commutes with max pooling.
@@ -32,6 +34,7 @@ public:
         return Conv2dNode<E, InC, OutC, K, S, P, Relu, Kp, Sp>(std::move(e_), *w_, *b_);
     }
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         if (w_->grad().shape() != w_->value().shape()) w_->zero_grad();
@@ -54,6 +57,7 @@ public:
         kernels::conv2d_forward(geo_, x_, w_->value().data(), b_->value().data(), this->out_.data(), epilogue,
                                 argmax_.data());
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         const T* y = this->out_.data();
         kernels::conv2d_backward_weights(geo_, x_, g, w_->grad().data(), b_->grad().data(), epilogue, y,
@@ -65,6 +69,7 @@ public:
             e_.backward(up);
         }
     }
+    /// The node's name in error messages.
     static std::string name() {
         return "nn::Conv2d<" + std::to_string(InC) + ", " + std::to_string(OutC) + ", " + std::to_string(K) + ", " +
                std::to_string(S) + ", " + std::to_string(P) + ">";
@@ -91,7 +96,9 @@ class Conv2d {
                   "nn::Conv2d: channels, kernel and stride must be positive");
 
 public:
+    /// Input channels.
     static constexpr std::size_t in_channels = InChannels;
+    /// Output channels.
     static constexpr std::size_t out_channels = OutChannels;
 
     Conv2d()
@@ -108,8 +115,10 @@ public:
         static_assert(decltype(n)::rank == 4, "nn::Conv2d needs a rank-4 NCHW input");
         return Conv2dNode<decltype(n), InChannels, OutChannels, Kernel, Stride, Padding>(std::move(n), weight, bias);
     }
+    /// The trainable parameters: pointers to weight and bias.
     auto parameters() { return boost::hana::make_tuple(&weight, &bias); }
 
+    /// Shape inference for Sequential: the output dims for input dims D (a mismatch fails to compile, naming the numbers).
     template <class D>
     static constexpr auto infer(D) {
         if constexpr (std::is_same_v<D, AnyDims>) {

@@ -17,29 +17,39 @@ class Dropout;
 template <class E>
 class DropoutNode : public ctgrad::detail::ElementwiseBase<DropoutNode<E>, typename E::value_type, E::rank> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = E::needs_grad;
+    /// Node protocol: the number of cursors collect() appends.
     static constexpr std::size_t num_cursors = E::num_cursors + 1;
 
+    /// Dropout of `e` with the masks of `layer` (referenced: the layer must outlive the expression).
     DropoutNode(E e, Dropout& layer) : e_(std::move(e)), layer_(&layer) {}
+    /// Node protocol: draws this evaluation's mask (in training mode) and prepares the operand.
     void prepare();
+    /// The result's shape (valid after prepare()).
     auto shape() const { return e_.shape(); }
+    /// Node protocol: binds this node's cursors (data and gradient slots) for the fused loop and appends them at `it`.
     void collect(Cursor<T>**& it) {
         e_.collect(it);
         if (mask_.size()) mask_cur_.bind(mask_.data(), e_.shape());
         else mask_cur_.bind(&one_, Shape<0>{});  // identity: a broadcast 1
         *it++ = &mask_cur_;
     }
+    /// Node protocol: the value at flat index j as a scalar or SIMD batch V, with what bwd() needs (the tape).
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const {
         auto c = e_.template fwd<V>(j);
         const V m = mask_cur_.template load<V>(j);
         return BinaryTape<V, decltype(c), LeafTape<V>>{c.v * m, c, {m}};
     }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
         if constexpr (E::needs_grad) e_.template bwd<V>(t.l, g * t.r.v, j);
     }
+    /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) { e_.for_each_boundary(f); }
 

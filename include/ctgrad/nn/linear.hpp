@@ -16,7 +16,9 @@ namespace ctgrad::nn {
 template <std::size_t In, std::size_t Out, class T = float>
 class Linear {
 public:
+    /// Input features (nn::dynamic: given at run time).
     static constexpr std::size_t in_features = In;
+    /// Output features (nn::dynamic: given at run time).
     static constexpr std::size_t out_features = Out;
 
     Linear() requires(In != dynamic && Out != dynamic) : Linear(In, Out) {}
@@ -46,6 +48,7 @@ public:
         return matmul(std::move(checked), weight) + bias;
     }
 
+    /// The trainable parameters: pointers to weight and bias.
     auto parameters() { return boost::hana::make_tuple(&weight, &bias); }
 
     /// Per-example output shape for an input shape known at compile time.
