@@ -37,7 +37,7 @@ cat >"$tmp/bin/meson" <<STUB
 echo "meson \$*" >>meson-calls
 if [[ \$1 == setup ]]; then
   mkdir -p "\$2/examples"
-  printf '#!/bin/sh\nexec "%s" --epochs 1 --limit-train 2000 --out runs/lenet "\$@"\n' "$lenet" >"\$2/examples/lenet"
+  printf '#!/bin/sh\nexec "%s" --epochs 1 --limit-train 2000 --out "runs/lenet-\$\$" "\$@"\n' "$lenet" >"\$2/examples/lenet"
   chmod +x "\$2/examples/lenet"
 fi
 STUB
