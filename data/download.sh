@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Downloads the data sets ctgrad's examples and tests use, and verifies their published checksums.
 #
-#   data/download.sh [--verify-only] DIR [fashion-mnist] [airfoil]
+#   data/download.sh [--verify-only | --if-missing] DIR [fashion-mnist] [airfoil]
 #
 # Writes DIR/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz and
 # DIR/airfoil/airfoil_self_noise.dat (the layout ctgrad reads; see data/README.md). Without data-set
 # names both are fetched. Files already present with the right checksum are kept. A download goes to
 # FILE.part and is moved into place only after its checksum matched, so a failed run never leaves a
 # damaged file under the real name. --verify-only checks the files in DIR without downloading.
+# --if-missing downloads only the files that do not exist and leaves present ones alone, unverified
+# (the first-run step of the README's main-job command: with the data there it downloads nothing).
 #
 # Environment: CTGRAD_FASHION_MNIST_URL (base URL, default the official one), CTGRAD_AIRFOIL_URL (full
-# URL, default d2l's data hub), CTGRAD_DOWNLOADER (curl or wget; default: whichever exists, curl first).
+# URL, default d2l's data hub), CTGRAD_DOWNLOADER (curl or wget; default: whichever exists, curl first),
+# CTGRAD_CHECKSUMS (an md5sum/sha1sum-style file, "HASH  fashion-mnist/NAME" lines, whose entries replace
+# the published checksums: for a mirror that serves a different copy, e.g. ../shared/data/MD5SUMS).
 # Exit status: 0 all files present and verified, 1 a download or checksum failed, 2 bad arguments.
 
 FASHION_MNIST_URL_DEFAULT="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
@@ -26,7 +30,7 @@ FASHION_MNIST_FILES=(
 AIRFOIL_FILE="airfoil_self_noise.dat sha1 76e5be1548fd8222e5074cf0faae75edff8cf93f"
 
 die_usage() {
-  echo "usage: $0 [--verify-only] DIR [fashion-mnist] [airfoil]" >&2
+  echo "usage: $0 [--verify-only | --if-missing] DIR [fashion-mnist] [airfoil]" >&2
   [[ $# -gt 0 ]] && echo "error: $*" >&2
   exit 2
 }
@@ -62,6 +66,29 @@ verify_file() {
   return 0
 }
 
+# load_checksums FILE: reads "HASH  RELATIVE/PATH" lines (md5 if HASH has 32 hex digits, sha1 if 40)
+# into CHECKSUM_OVERRIDE; a line of another form is an error naming the file and line (exit 2).
+declare -A CHECKSUM_OVERRIDE=()
+load_checksums() {
+  local file=$1 line n=0 hash path
+  [[ -r $file ]] || { echo "error: CTGRAD_CHECKSUMS=$file: cannot read the file" >&2; exit 2; }
+  while IFS= read -r line || [[ -n $line ]]; do
+    n=$((n + 1))
+    [[ -z ${line//[[:space:]]/} || $line == \#* ]] && continue
+    if [[ $line =~ ^([0-9a-fA-F]+)[[:space:]]+\*?(.+)$ ]]; then
+      hash=${BASH_REMATCH[1],,} path=${BASH_REMATCH[2]}
+      case ${#hash} in
+        32) CHECKSUM_OVERRIDE[$path]="md5 $hash" ;;
+        40) CHECKSUM_OVERRIDE[$path]="sha1 $hash" ;;
+        *) echo "error: $file:$n: expected an md5 (32 hex digits) or sha1 (40) checksum, got ${#hash} digits" >&2; exit 2 ;;
+      esac
+    else
+      echo "error: $file:$n: expected \"HASH  PATH\" (as md5sum writes), got: $line" >&2
+      exit 2
+    fi
+  done <"$file"
+}
+
 # pick_downloader: prints curl or wget.
 pick_downloader() {
   if [[ -n ${CTGRAD_DOWNLOADER:-} ]]; then
@@ -84,12 +111,17 @@ fetch() {
   esac
 }
 
-# get_file URL DEST ALGO EXPECTED VERIFY_ONLY: makes DEST a verified copy of URL.
+# get_file URL DEST ALGO EXPECTED MODE: makes DEST a verified copy of URL. MODE: download (a present
+# file is kept if it verifies), verify (no download), if-missing (a present file is kept as it is).
 get_file() {
-  local url=$1 dest=$2 algo=$3 expected=$4 verify_only=$5
-  if [[ $verify_only == 1 ]]; then
+  local url=$1 dest=$2 algo=$3 expected=$4 mode=$5
+  if [[ $mode == verify ]]; then
     verify_file "$dest" "$algo" "$expected" && echo "ok: $dest"
     return
+  fi
+  if [[ $mode == if-missing && -f $dest ]]; then
+    echo "ok (present, not downloaded): $dest"
+    return 0
   fi
   if [[ -f $dest ]] && verify_file "$dest" "$algo" "$expected" 2>/dev/null; then
     echo "ok (already present): $dest"
@@ -113,11 +145,13 @@ get_file() {
 }
 
 main() {
-  local verify_only=0 dir="" sets=() failed=0
+  local mode=download dir="" sets=() failed=0
   while [[ $# -gt 0 ]]; do
     case $1 in
-      --verify-only) verify_only=1 ;;
-      -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      --verify-only|--if-missing)
+        [[ $mode == download ]] || die_usage "--verify-only and --if-missing exclude each other"
+        mode=${1#--}; mode=${mode%-only} ;;
+      -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
       -*) die_usage "unknown option $1" ;;
       *) if [[ -z $dir ]]; then dir=$1
          else
@@ -128,6 +162,7 @@ main() {
   done
   [[ -n $dir ]] || die_usage "missing DIR"
   [[ ${#sets[@]} -gt 0 ]] || sets=(fashion-mnist airfoil)
+  [[ -z ${CTGRAD_CHECKSUMS:-} ]] || load_checksums "$CTGRAD_CHECKSUMS"
 
   local base=${CTGRAD_FASHION_MNIST_URL:-$FASHION_MNIST_URL_DEFAULT} entry name algo sum set
   [[ $base == */ ]] || base="$base/"
@@ -136,18 +171,21 @@ main() {
       fashion-mnist)
         for entry in "${FASHION_MNIST_FILES[@]}"; do
           read -r name algo sum <<<"$entry"
-          get_file "$base$name" "$dir/fashion-mnist/$name" "$algo" "$sum" "$verify_only" || failed=1
+          read -r algo sum <<<"${CHECKSUM_OVERRIDE[fashion-mnist/$name]:-$algo $sum}"
+          get_file "$base$name" "$dir/fashion-mnist/$name" "$algo" "$sum" "$mode" || failed=1
         done ;;
       airfoil)
         read -r name algo sum <<<"$AIRFOIL_FILE"
-        get_file "${CTGRAD_AIRFOIL_URL:-$AIRFOIL_URL_DEFAULT}" "$dir/airfoil/$name" "$algo" "$sum" "$verify_only" || failed=1 ;;
+        read -r algo sum <<<"${CHECKSUM_OVERRIDE[airfoil/$name]:-$algo $sum}"
+        get_file "${CTGRAD_AIRFOIL_URL:-$AIRFOIL_URL_DEFAULT}" "$dir/airfoil/$name" "$algo" "$sum" "$mode" || failed=1 ;;
     esac
   done
   if [[ $failed != 0 ]]; then
     echo "FAILED: some files are missing or damaged (see above)" >&2
     return 1
   fi
-  echo "all files present and verified in $dir"
+  if [[ $mode == if-missing ]]; then echo "all files present in $dir"
+  else echo "all files present and verified in $dir"; fi
 }
 
 # Run only when executed, so tests can source the functions (without changing their shell's options).

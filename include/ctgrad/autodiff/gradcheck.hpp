@@ -23,7 +23,9 @@ struct GradCheckResult {
     /// a relative error for gradients above 1, an absolute one below.
     double max_error = 0;
     std::string worst;  ///< where max_error occurred: "param 1, element 7: analytic ..., numeric ..."
+    /// True if max_error is at most the tolerance.
     bool passed = true;
+    /// `if (check_gradients(...))`: passed.
     explicit operator bool() const { return passed; }
 };
 

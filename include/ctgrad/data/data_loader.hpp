@@ -87,6 +87,7 @@ class DataLoader {
     static_assert(XN >= 1, "DataLoader: features need the example index as their first axis");
 
 public:
+    /// The type of the batches the loader hands out.
     using batch_type = Batch<X, XN, Y>;
 
     /// Throws DataError if features.shape(0) != labels.size() or batch_size == 0.
@@ -133,6 +134,7 @@ public:
     std::span<const std::size_t> order() const noexcept { return order_; }
     /// The data the loader draws from.
     const Tensor<X, XN>& features() const noexcept { return features_.get(); }
+    /// The whole data set's labels.
     const Tensor<Y, 1>& labels() const noexcept { return labels_.get(); }
 
     /// Batch `b` (0 <= b < num_batches()) of the current epoch, filled into the loader's buffer.
@@ -168,17 +170,24 @@ public:
     /// Input iterator over the batches of one epoch.
     class Iterator {
     public:
+        /// Iterator traits: a batch.
         using value_type = batch_type;
+        /// Iterator traits.
         using difference_type = std::ptrdiff_t;
         Iterator() = default;
+        /// The current batch (valid until the iterator moves on).
         batch_type& operator*() const { return loader_->batch(check()); }
+        /// Member access to the current batch.
         batch_type* operator->() const { return &**this; }
+        /// Moves to the next batch.
         Iterator& operator++() {
             check();
             ++b_;
             return *this;
         }
+        /// Moves to the next batch (post-increment, for range algorithms).
         void operator++(int) { ++*this; }
+        /// True after the last batch of the epoch.
         friend bool operator==(const Iterator& it, Sentinel) { return it.b_ >= it.loader_->num_batches(); }
         /// Index of the current batch within the epoch.
         std::size_t index() const noexcept { return b_; }
@@ -199,7 +208,9 @@ public:
     /// The batches of one epoch, as returned by DataLoader::epoch().
     class Epoch {
     public:
+        /// The first batch of this epoch.
         Iterator begin() const { return Iterator(loader_, id_); }
+        /// The end of this epoch.
         Sentinel end() const { return {}; }
         /// Number of batches in this epoch.
         std::size_t size() const noexcept { return loader_->num_batches(); }
@@ -224,6 +235,7 @@ private:
     batch_type full_, tail_;
 };
 
+/// `DataLoader loader(x, y, options)` deduces the element types and rank.
 template <class X, std::size_t XN, class Y>
 DataLoader(const Tensor<X, XN>&, const Tensor<Y, 1>&, LoaderOptions = {}) -> DataLoader<X, XN, Y>;
 

@@ -57,7 +57,9 @@ struct Airfoil {
 template <class T = float>
 Airfoil<T> load_airfoil(const std::filesystem::path& data_dir, std::size_t n = 1500);
 
+/// Compiled once in the library (float).
 extern template Airfoil<float> load_airfoil<float>(const std::filesystem::path&, std::size_t);
+/// Compiled once in the library (double).
 extern template Airfoil<double> load_airfoil<double>(const std::filesystem::path&, std::size_t);
 
 }  // namespace ctgrad::data

@@ -11,6 +11,7 @@ namespace ctgrad::data {
 /// 0x00000801 (labels)`. Example programs map it to exit status 3.
 class DataError : public std::runtime_error {
 public:
+    /// `what`: the message, naming the file, the position and what was expected.
     explicit DataError(const std::string& what) : std::runtime_error(what) {}
 };
 

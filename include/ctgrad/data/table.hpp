@@ -26,7 +26,9 @@ inline constexpr std::size_t max_table_line_bytes = std::size_t{1} << 20;
 template <class T = double>
 Tensor<T, 2> read_table(const std::filesystem::path& path);
 
+/// Compiled once in the library (double).
 extern template Tensor<double, 2> read_table<double>(const std::filesystem::path&);
+/// Compiled once in the library (float).
 extern template Tensor<float, 2> read_table<float>(const std::filesystem::path&);
 
 }  // namespace ctgrad::data

@@ -11,16 +11,21 @@ namespace ctgrad {
 template <class D, class T, std::size_t N, bool NeedsGrad>
 class Boundary : public expr_tag {
 public:
+    /// The scalar type.
     using value_type = T;
+    /// The number of dimensions of the result.
     static constexpr std::size_t rank = N;
+    /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = NeedsGrad;
     static constexpr std::size_t own_cursors = 1;
     static constexpr bool is_boundary = true;
 
+    /// The result's shape (valid after prepare()).
     const Shape<N>& shape() const { return shape_; }
     /// The result (valid after prepare()). A node whose result lives elsewhere (a view such as
     /// Flatten) hides value_ptr().
     const T* value_ptr() const { return out_.data(); }
+    /// The result's elements, contiguous and row-major (valid after prepare()).
     const T* data() const { return static_cast<const D&>(*this).value_ptr(); }
 
     void collect(CursorSink<T>& sink) {
@@ -33,15 +38,20 @@ public:
         }
         sink.push(cur_);
     }
+    /// Node protocol: the value at flat index j as a scalar or SIMD batch V, with what bwd() needs (the tape).
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {cur_.template load<V>(j)}; }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp&, const V& g, std::size_t j) {
         if constexpr (NeedsGrad) cur_.accumulate(j, g);
     }
+    /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) { f(static_cast<D&>(*this)); }
+    /// Node protocol: a pointer to the evaluated result (the scratch buffer is used only by nodes that hold none).
     const T* materialize(Scratch<T>&) { return data(); }
+    /// Node protocol: where an enclosing reduction may write this node's gradient directly (nullptr: nowhere).
     T* grad_target() { return nullptr; }
 
     /// Continues the reverse pass from the adjoint gathered in grad_ by the enclosing region.
@@ -66,9 +76,13 @@ protected:
         shape_ = s;
         if (allocate) out_.resize(shape_size(s));
     }
+    /// The result's shape.
     Shape<N> shape_{};
+    /// The result's buffer (from the per-thread pool).
     Scratch<T> out_;
+    /// The adjoint gathered by the enclosing region (when needs_grad).
     Scratch<T> grad_;
+    /// This node's cursor in the enclosing region's loop.
     Cursor<T> cur_;
 };
 

@@ -9,15 +9,22 @@
 
 namespace ctgrad {
 
+/// What a unary node's fwd() keeps for bwd(): its value and its operand's tape.
 template <class V, class CT>
 struct UnaryTape {
+    /// The value.
     V v;
+    /// The operand's tape.
     CT c;
 };
+/// What a binary node's fwd() keeps for bwd(): its value and both operands' tapes.
 template <class V, class LT, class RT>
 struct BinaryTape {
+    /// The value.
     V v;
+    /// The left operand's tape.
     LT l;
+    /// The right operand's tape.
     RT r;
 };
 
@@ -46,15 +53,21 @@ struct ElementwiseBase : expr_tag {
 template <class Op, class E>
 class Unary : public detail::ElementwiseBase<Unary<Op, E>, typename E::value_type, E::rank> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = E::needs_grad;
     using operands = std::tuple<E>;
 
     // By reference: a node argument is moved once, straight into place (whole subtrees move at
     // every level while an expression is built, so each saved move is a copy of the subtree).
+    /// Takes the operand by value (moved in).
     explicit Unary(E&& e) : e_(std::move(e)) {}
+    /// Copies the operand.
     explicit Unary(const E& e) : e_(e) {}
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() { e_.prepare(); }
+    /// The result's shape (valid after prepare()).
     Shape<E::rank> shape() const { return e_.shape(); }
     void collect(CursorSink<T>& sink) { e_.collect(sink); }
     template <class V>
@@ -62,12 +75,15 @@ public:
         auto c = e_.template fwd<V>(j);
         return UnaryTape<V, decltype(c)>{Op::f(c.v), c};
     }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
         if constexpr (E::needs_grad) e_.template bwd<V>(t.c, Op::df(t.c.v, t.v, g), j);
     }
+    /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) { e_.for_each_boundary(f); }
+    /// The operand node.
     const E& operand() const { return e_; }
 
 private:
@@ -79,34 +95,44 @@ template <class Op, class L, class R>
 class Binary : public detail::ElementwiseBase<Binary<Op, L, R>, typename L::value_type,
                                               (L::rank > R::rank ? L::rank : R::rank)> {
 public:
+    /// The scalar type.
     using T = typename L::value_type;
+    /// The number of dimensions of the result (the operands broadcast together).
     static constexpr std::size_t N = L::rank > R::rank ? L::rank : R::rank;
+    /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = L::needs_grad || R::needs_grad;
     using operands = std::tuple<L, R>;
 
+    /// Takes the operands by value (moved in).
     Binary(L&& l, R&& r) : l_(std::move(l)), r_(std::move(r)) {}  // see Unary
+    /// Copies the operands.
     Binary(const L& l, const R& r) : l_(l), r_(r) {}
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         l_.prepare();
         r_.prepare();
         shape_ = broadcast_shapes(l_.shape(), r_.shape(), Op::name);
     }
+    /// The result's shape (valid after prepare()).
     const Shape<N>& shape() const { return shape_; }
     void collect(CursorSink<T>& sink) {
         l_.collect(sink);
         r_.collect(sink);
     }
+    /// Node protocol: the value at flat index j as a scalar or SIMD batch V, with what bwd() needs (the tape).
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const {
         auto a = l_.template fwd<V>(j);
         auto b = r_.template fwd<V>(j);
         return BinaryTape<V, decltype(a), decltype(b)>{Op::f(a.v, b.v), a, b};
     }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
         if constexpr (L::needs_grad) l_.template bwd<V>(t.l, Op::da(t.l.v, t.r.v, t.v, g), j);
         if constexpr (R::needs_grad) r_.template bwd<V>(t.r, Op::db(t.l.v, t.r.v, t.v, g), j);
     }
+    /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) {
         l_.for_each_boundary(f);
@@ -121,53 +147,90 @@ private:
 
 /// Op policies: value and derivative rules. (x: operand, y: result, g: adjoint of the result.)
 namespace ops {
+/// Op policy of a + b: the value f and the adjoints da, db pushed to each operand.
 struct Add {
+    /// The operator's name in error messages.
     static constexpr const char* name = "operator+";
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& a, const V& b) { return a + b; }
+    /// The adjoint pushed to a, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V da(const V&, const V&, const V&, const V& g) { return g; }
+    /// The adjoint pushed to b, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V db(const V&, const V&, const V&, const V& g) { return g; }
 };
+/// Op policy of a - b.
 struct Sub {
+    /// The operator's name in error messages.
     static constexpr const char* name = "operator-";
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& a, const V& b) { return a - b; }
+    /// The adjoint pushed to a, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V da(const V&, const V&, const V&, const V& g) { return g; }
+    /// The adjoint pushed to b, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V db(const V&, const V&, const V&, const V& g) { return -g; }
 };
+/// Op policy of a * b.
 struct Mul {
+    /// The operator's name in error messages.
     static constexpr const char* name = "operator*";
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& a, const V& b) { return a * b; }
+    /// The adjoint pushed to a, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V da(const V&, const V& b, const V&, const V& g) { return g * b; }
+    /// The adjoint pushed to b, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V db(const V& a, const V&, const V&, const V& g) { return g * a; }
 };
+/// Op policy of a / b.
 struct Div {
+    /// The operator's name in error messages.
     static constexpr const char* name = "operator/";
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& a, const V& b) { return a / b; }
+    /// The adjoint pushed to a, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V da(const V&, const V& b, const V&, const V& g) { return g / b; }
+    /// The adjoint pushed to b, from a, b, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V db(const V&, const V& b, const V& y, const V& g) { return -g * y / b; }
 };
+/// Op policy of -x: the value f and the adjoint df pushed to the operand.
 struct Neg {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return -x; }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V&, const V&, const V& g) { return -g; }
 };
+/// Op policy of exp(x).
 struct Exp {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::exp(x); }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V&, const V& y, const V& g) { return g * y; }
 };
+/// Op policy of log(x).
 struct Log {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::log(x); }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V& x, const V&, const V& g) { return g / x; }
 };
+/// Op policy of sqrt(x).
 struct Sqrt {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::sqrt(x); }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V&, const V& y, const V& g) { return g / (V(2) * y); }
 };
+/// Op policy of x².
 struct Square {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return x * x; }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V& x, const V&, const V& g) { return V(2) * x * g; }
 };
 /// relu'(0) is taken as 0 (as PyTorch does).
 struct Relu {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::max(x, V(0)); }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V& x, const V&, const V& g) { return vm::where_positive(x, g); }
 };
 /// log(1 + e^x), computed as log1p(e^-|x|) + max(x, 0): no overflow for large x, and no loss of
@@ -177,11 +240,16 @@ struct Softplus {
     template <class V> static CTGRAD_INLINE V df(const V& x, const V&, const V& g) { return g / (V(1) + vm::exp(-x)); }
 };
 struct Sigmoid {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return V(1) / (V(1) + vm::exp(-x)); }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V&, const V& y, const V& g) { return g * y * (V(1) - y); }
 };
+/// Op policy of tanh(x).
 struct Tanh {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::tanh(x); }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V&, const V& y, const V& g) { return g * (V(1) - y * y); }
 };
 }  // namespace ops

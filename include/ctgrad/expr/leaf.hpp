@@ -33,10 +33,14 @@ protected:
 template <class T, std::size_t N>
 class ParamLeaf : public detail::TensorLeafBase<ParamLeaf<T, N>, T, N> {
 public:
+    /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = true;
+    /// Refers to `p`, which must outlive the expression.
     explicit ParamLeaf(Param<T, N>& p) : p_(&p) {}
 
+    /// The tensor this leaf reads.
     const Tensor<T, N>& tensor() const { return p_->value(); }
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         if (!same_shape(p_->grad().shape(), p_->value().shape())) p_->zero_grad();
     }
@@ -46,14 +50,17 @@ public:
         this->cur_.owned_grad = false;
         sink.push(this->cur_);
     }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp&, const V& g, std::size_t j) { this->cur_.accumulate(j, g); }
     /// Where a full-shape gradient may be added directly (matmul writes dW here with beta = 1).
     T* grad_target() { return p_->grad().data(); }
+    /// Ends the reverse pass here: adds the upstream gradient into the Param's grad().
     template <class Up>
     void backward(Up& up) {
         region_backward(*this, up);
     }
+    /// The Param this leaf refers to.
     Param<T, N>& param() const { return *p_; }
 
 private:
@@ -65,22 +72,30 @@ private:
 template <class T, std::size_t N, bool Owned>
 class ConstLeaf : public detail::TensorLeafBase<ConstLeaf<T, N, Owned>, T, N> {
 public:
+    /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = false;
+    /// Refers to `t` (an lvalue, which must outlive the expression).
     explicit ConstLeaf(const Tensor<T, N>& t) requires(!Owned) : t_(&t) {}
+    /// Owns `t` (an rvalue, moved in).
     explicit ConstLeaf(Tensor<T, N>&& t) requires(Owned) : t_(std::move(t)) {}
 
+    /// The tensor this leaf reads.
     const Tensor<T, N>& tensor() const {
         if constexpr (Owned) return t_; else return *t_;
     }
+    /// Node protocol: nothing to evaluate before the loop.
     void prepare() {}
     void collect(CursorSink<T>& sink) {
         this->cur_.bind(tensor().data(), tensor().shape());
         this->cur_.grad = nullptr;
         sink.push(this->cur_);
     }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     void bwd(const Tp&, const V&, std::size_t) {}
+    /// Node protocol: where an enclosing reduction may write this node's gradient directly (nullptr: nowhere).
     T* grad_target() { return nullptr; }
+    /// Nothing below this node takes a gradient.
     template <class Up>
     void backward(Up&) {}
 
@@ -92,25 +107,37 @@ private:
 template <class T>
 class ScalarLeaf : public expr_tag {
 public:
+    /// The scalar type.
     using value_type = T;
+    /// A single element: rank 0.
     static constexpr std::size_t rank = 0;
     static constexpr bool needs_grad = false;
+    /// Node protocol: true for a node that materialises its result instead of fusing into its consumer's loop.
     static constexpr bool is_boundary = false;
+    /// Holds the number by value.
     explicit ScalarLeaf(T v) : v_(v) {}
 
+    /// Node protocol: nothing to evaluate before the loop.
     void prepare() {}
+    /// The result's shape (valid after prepare()).
     Shape<0> shape() const { return {}; }
     void collect(CursorSink<T>&) {}
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(v_)}; }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     void bwd(const Tp&, const V&, std::size_t) {}
+    /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&&) {}
+    /// Node protocol: a pointer to the evaluated result (the scratch buffer is used only by nodes that hold none).
     const T* materialize(Scratch<T>&) { return &v_; }
+    /// Node protocol: where an enclosing reduction may write this node's gradient directly (nullptr: nowhere).
     T* grad_target() { return nullptr; }
+    /// Nothing below this node takes a gradient.
     template <class Up>
     void backward(Up&) {}
+    /// The number.
     T value() const { return v_; }
 
 private:
@@ -122,7 +149,9 @@ private:
 template <class T, std::size_t N>
 class GradView {
 public:
+    /// The scalar type.
     using value_type = T;
+    /// The number of dimensions of the result.
     static constexpr std::size_t rank = N;
     static constexpr std::size_t own_cursors = 1;
     GradView(const T* data, const Shape<N>& shape, T scale = T(1)) : data_(data), shape_(shape), scale_(scale) {}
@@ -130,6 +159,7 @@ public:
         cur_.bind(data_, shape_);
         sink.push(cur_);
     }
+    /// Node protocol: the value at flat index j as a scalar or SIMD batch V, with what bwd() needs (the tape).
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {V(scale_) * cur_.template load<V>(j)}; }
     /// The data, when it already is a contiguous gradient of exactly `shape` (no copy needed).
@@ -138,6 +168,7 @@ public:
         if constexpr (M != N) return nullptr;
         else return shape == shape_ && scale_ == T(1) ? data_ : nullptr;
     }
+    /// The result's shape (valid after prepare()).
     const Shape<N>& shape() const { return shape_; }
 
 private:
@@ -151,14 +182,18 @@ private:
 template <class T>
 class ScalarGrad {
 public:
+    /// The scalar type.
     using value_type = T;
+    /// A single element: rank 0.
     static constexpr std::size_t rank = 0;
     explicit ScalarGrad(T g) : g_(g) {}
     void collect(CursorSink<T>&) {}
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(g_)}; }
+    /// The gradient's elements if they have exactly shape `s` and need no scaling, else nullptr.
     template <std::size_t N>
     const T* exact(const Shape<N>&) const { return nullptr; }
+    /// The result's shape (valid after prepare()).
     Shape<0> shape() const { return {}; }
 
 private:

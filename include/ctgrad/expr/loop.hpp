@@ -27,40 +27,50 @@ namespace ctgrad {
 template <class T>
 struct Cursor {
     Cursor() = default;
+    /// A copy is unbound: binding is per-evaluation state, done by collect().
     Cursor(const Cursor&) noexcept {}
+    /// Assignment leaves the cursor unbound (see the copy constructor).
     Cursor& operator=(const Cursor&) noexcept { return *this; }
 
     // Only grad and owned_grad have defaults (collect() may leave them); the rest is set by
     // bind() and run_loop() before use, and is left uninitialised to keep copies cheap.
+    /// The bound operand's elements.
     const T* data;
     T* grad = nullptr;           ///< gradient storage receiving adjoints (backward passes)
+    /// The bound shape's number of dimensions.
     std::size_t rank;
     std::array<std::size_t, kMaxRank> shape;  ///< first `rank` entries valid
     bool owned_grad = false;     ///< grad is a node's scratch: overwrite when unbroadcast, else zero first
 
     // Set by run_loop.
+    /// The current row of the operand's elements.
     const T* row;
+    /// The current row of the gradient (nullptr: no gradient).
     T* grow;
     bool contiguous;             ///< innermost stride 1 (else 0: the value repeats along the row)
     bool overwrite;              ///< first write of an unbroadcast owned gradient
 
+    /// Binds the cursor to elements `d` of shape `s`.
     template <class S>
     void bind(const T* d, const S& s) {
         data = d;
         rank = s.size();
         std::copy(s.begin(), s.end(), shape.begin());
     }
+    /// The number of elements of the bound shape.
     std::size_t size() const {
         std::size_t n = 1;
         for (std::size_t i = 0; i < rank; ++i) n *= shape[i];
         return n;
     }
 
+    /// The element (or SIMD batch) at index j of the current row.
     template <class V>
     CTGRAD_INLINE V load(std::size_t j) const {
         if constexpr (vm::is_scalar_v<V>) return row[contiguous ? j : 0];
         else return contiguous ? V::load_unaligned(row + j) : V(row[0]);
     }
+    /// Adds g into the gradient at index j of the current row.
     template <class V>
     CTGRAD_INLINE void accumulate(std::size_t j, const V& g) {
         if constexpr (vm::is_scalar_v<V>) {

@@ -24,10 +24,14 @@ class Matmul : public Boundary<Matmul<A, B>, typename A::value_type, 2, A::needs
     static_assert(detail::MatmulRanks<A::rank, B::rank>::ok);
 
 public:
+    /// The scalar type.
     using T = typename A::value_type;
+    /// Takes the operands by value (moved in).
     Matmul(A&& a, B&& b) : a_(std::move(a)), b_(std::move(b)) {}  // see Unary
+    /// Copies the operands.
     Matmul(const A& a, const B& b) : a_(a), b_(b) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         a_.prepare();
         b_.prepare();
@@ -45,6 +49,7 @@ public:
         kernels::gemm(false, false, m_, n_, k_, T(1), pa_, k_, pb_, n_, T(0), this->out_.data(), n_);
     }
 
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         if constexpr (A::needs_grad) {  // dA = G Bᵀ  (m x k)
             if (T* acc = a_.grad_target()) {

@@ -20,6 +20,7 @@ concept Expr = std::is_base_of_v<expr_tag, std::remove_cvref_t<E>>;
 /// Value computed for one element (or one SIMD batch) of a leaf during a fused loop.
 template <class V>
 struct LeafTape {
+    /// The value.
     V v;
 };
 

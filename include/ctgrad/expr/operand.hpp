@@ -91,6 +91,7 @@ auto to_node(X&& x) {
     }
 }
 
+/// The node type that an operand of type X becomes in an expression.
 template <class X>
 using node_t = decltype(to_node<operand_value_t<X>>(std::declval<X>()));
 

@@ -11,10 +11,14 @@ namespace ctgrad {
 template <class E>
 class SumAll : public Boundary<SumAll<E>, typename E::value_type, 0, E::needs_grad> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// Sum (mean if `mean`) of all elements; takes the operand by value.
     SumAll(E&& e, bool mean) : e_(std::move(e)), mean_(mean) {}  // see Unary
+    /// Sum (mean if `mean`) of all elements; copies the operand.
     SumAll(const E& e, bool mean) : e_(e), mean_(mean) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         this->set_shape({});
@@ -28,6 +32,7 @@ public:
         sink.grad = this->out_.data();
         region_reduce(e_, sink, scale_);
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         ScalarGrad<T> up(g[0] * scale_);
         e_.backward(up);
@@ -57,11 +62,16 @@ private:
 template <class E>
 class SumAxis : public Boundary<SumAxis<E>, typename E::value_type, E::rank - 1, E::needs_grad> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// The operand's number of dimensions.
     static constexpr std::size_t N = E::rank;
+    /// Sum (mean if `mean`) along `axis` (negative: from the end); takes the operand by value.
     SumAxis(E&& e, std::ptrdiff_t axis, bool mean) : e_(std::move(e)), axis_arg_(axis), mean_(mean) {}  // see Unary
+    /// Sum (mean if `mean`) along `axis` (negative: from the end); copies the operand.
     SumAxis(const E& e, std::ptrdiff_t axis, bool mean) : e_(e), axis_arg_(axis), mean_(mean) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         const auto in = e_.shape();
@@ -86,6 +96,7 @@ public:
         else
             region_reduce(e_, sink, scale_);
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         GradView<T, N> up(g, kept_, scale_);
         e_.backward(up);

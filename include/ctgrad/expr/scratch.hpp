@@ -66,14 +66,18 @@ template <class T>
 class Scratch {
 public:
     Scratch() = default;
+    /// A buffer of n elements from the calling thread's pool.
     explicit Scratch(std::size_t n) { resize(n); }
+    /// A new buffer holding a copy of the elements.
     Scratch(const Scratch& o) : Scratch(o.n_) {
         for (std::size_t i = 0; i < n_; ++i) p_[i] = o.p_[i];
     }
+    /// Takes over the buffer.
     Scratch(Scratch&& o) noexcept : p_(o.p_), n_(o.n_), cls_(o.cls_) {
         o.p_ = nullptr;
         o.n_ = 0;
     }
+    /// Copy-and-swap assignment.
     Scratch& operator=(Scratch o) noexcept {
         std::swap(p_, o.p_);
         std::swap(n_, o.n_);
@@ -96,8 +100,11 @@ public:
         cls_ = cls;
         n_ = n;
     }
+    /// The elements.
     T* data() noexcept { return p_; }
+    /// The elements.
     const T* data() const noexcept { return p_; }
+    /// The number of elements.
     std::size_t size() const noexcept { return n_; }
 
 private:

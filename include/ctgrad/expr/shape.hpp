@@ -38,6 +38,7 @@ std::string shape_string(const S& s) {
     return r + ")";
 }
 
+/// The number of elements of a shape: the product of its extents.
 template <class S>
 constexpr std::size_t shape_size(const S& s) {
     std::size_t n = 1;

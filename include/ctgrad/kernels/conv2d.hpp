@@ -13,7 +13,10 @@ namespace ctgrad::kernels {
 /// Shape of a convolution: input batch x in_channels x in_h x in_w, weights
 /// out_channels x in_channels x kernel x kernel.
 struct Conv2dShape {
+    /// Batch size, input channels, input height and width, output channels, kernel size, stride and padding.
+    ///@{
     std::size_t batch, in_channels, in_h, in_w, out_channels, kernel, stride, padding;
+    ///@}
     /// Output height (in_h + 2 padding - kernel) / stride + 1.
     std::size_t out_h() const { return (in_h + 2 * padding - kernel) / stride + 1; }
     /// Output width (in_w + 2 padding - kernel) / stride + 1.
@@ -28,8 +31,12 @@ struct Conv2dShape {
 /// `relu` together with `avg_pool` is refused (std::invalid_argument): the backward pass would need
 /// the ReLU mask of every pre-pooling value, which the averaged output does not determine.
 struct Conv2dEpilogue {
+    /// Apply ReLU to the output (fused).
     bool relu = false;
+    /// Pooling window and stride applied to the output (fused; 0: none).
+    ///@{
     std::size_t pool = 0, pool_stride = 0;
+    ///@}
     /// With pool > 0: average the window instead of taking its maximum (argmax is then unused and may
     /// be nullptr).
     bool avg_pool = false;
@@ -46,6 +53,7 @@ struct Conv2dEpilogue {
 /// is not used.
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
                     const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
+/// The double-precision version of the function above.
 void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, const double* bias, double* y,
                     const Conv2dEpilogue& ep = {}, std::uint32_t* argmax = nullptr);
 
@@ -55,6 +63,7 @@ void conv2d_forward(const Conv2dShape& s, const double* x, const double* w, cons
 void conv2d_backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx,
                            const Conv2dEpilogue& ep = {}, const float* y = nullptr,
                            const std::uint32_t* argmax = nullptr);
+/// The double-precision version of the function above.
 void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double* w, double* dx,
                            const Conv2dEpilogue& ep = {}, const double* y = nullptr,
                            const std::uint32_t* argmax = nullptr);
@@ -64,6 +73,7 @@ void conv2d_backward_input(const Conv2dShape& s, const double* dy, const double*
 void conv2d_backward_weights(const Conv2dShape& s, const float* x, const float* dy, float* dw, float* db,
                              const Conv2dEpilogue& ep = {}, const float* y = nullptr,
                              const std::uint32_t* argmax = nullptr);
+/// The double-precision version of the function above.
 void conv2d_backward_weights(const Conv2dShape& s, const double* x, const double* dy, double* dw, double* db,
                              const Conv2dEpilogue& ep = {}, const double* y = nullptr,
                              const std::uint32_t* argmax = nullptr);

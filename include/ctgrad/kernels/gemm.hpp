@@ -10,6 +10,7 @@ namespace ctgrad::kernels {
 /// C is bit-identical for any thread count.
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, float alpha, const float* A,
           std::size_t lda, const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc);
+/// The double-precision version of the function above.
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, double alpha, const double* A,
           std::size_t lda, const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc);
 

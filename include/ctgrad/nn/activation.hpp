@@ -17,14 +17,17 @@ struct ShapePreserving {
 
 /// max(x, 0)
 struct ReLU : detail::ShapePreserving {
+    /// The activation applied to an expression.
     template <TensorLike E> auto operator()(E&& x) { return relu(std::forward<E>(x)); }
 };
 /// 1 / (1 + e^-x)
 struct Sigmoid : detail::ShapePreserving {
+    /// The activation applied to an expression.
     template <TensorLike E> auto operator()(E&& x) { return sigmoid(std::forward<E>(x)); }
 };
 /// tanh(x)
 struct Tanh : detail::ShapePreserving {
+    /// The activation applied to an expression.
     template <TensorLike E> auto operator()(E&& x) { return ctgrad::tanh(std::forward<E>(x)); }
 };
 

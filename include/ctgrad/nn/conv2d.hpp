@@ -38,6 +38,7 @@ template <class E, class W, class B, std::size_t S, std::size_t P, class... Epi>
 class Conv2dNode : public Boundary<Conv2dNode<E, W, B, S, P, Epi...>, typename E::value_type, 4,
                                    E::needs_grad || W::needs_grad || B::needs_grad> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
     static_assert(E::rank == 4 && W::rank == 4 && B::rank == 1,
                   "nn::conv2d: the input must be rank 4 (NCHW), the weight rank 4 (OutC, InC, K, K), the bias rank 1");
@@ -71,6 +72,7 @@ public:
             return Conv2dNode<E, W, B, S, P, Epi..., C>(std::move(e_), std::move(w_), std::move(b_));
     }
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         w_.prepare();
@@ -102,6 +104,7 @@ public:
         b_ptr_ = b_.materialize(bbuf_);
         kernels::conv2d_forward(geo_, x_, w_ptr_, b_ptr_, this->out_.data(), epilogue, argmax_.data());
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         const T* y = this->out_.data();
         if constexpr (W::needs_grad || B::needs_grad) {
@@ -200,7 +203,9 @@ class Conv2d {
                   "nn::Conv2d: channels, kernel and stride must be positive");
 
 public:
+    /// Input channels.
     static constexpr std::size_t in_channels = InChannels;
+    /// Output channels.
     static constexpr std::size_t out_channels = OutChannels;
 
     Conv2d()
@@ -219,6 +224,7 @@ public:
     auto parameters() & { return boost::hana::make_tuple(&weight, &bias); }
     CTGRAD_LVALUE_LAYER_ONLY(Conv2d)
 
+    /// Shape inference for Sequential: the output dims for input dims D (a mismatch fails to compile, naming the numbers).
     template <class D>
     static constexpr auto infer(D) {
         if constexpr (std::is_same_v<D, AnyDims>) {

@@ -12,6 +12,7 @@ inline constexpr std::size_t dynamic = 0;
 /// not known statically.
 template <std::size_t... D>
 struct Dims {
+    /// The number of dimensions.
     static constexpr std::size_t rank = sizeof...(D);
 };
 /// Nothing is known about the shape.

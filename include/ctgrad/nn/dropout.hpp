@@ -18,13 +18,18 @@ class Dropout;
 template <class E>
 class DropoutNode : public ctgrad::detail::ElementwiseBase<DropoutNode<E>, typename E::value_type, E::rank> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = E::needs_grad;
     static constexpr std::size_t own_cursors = 1;  // the mask
     using operands = std::tuple<E>;
 
+    /// Dropout of `e` with the masks of `layer` (referenced: the layer must outlive the expression).
     DropoutNode(E e, Dropout& layer) : e_(std::move(e)), layer_(&layer) {}
+    /// Node protocol: draws this evaluation's mask (in training mode) and prepares the operand.
     void prepare();
+    /// The result's shape (valid after prepare()).
     auto shape() const { return e_.shape(); }
     void collect(CursorSink<T>& sink) {
         e_.collect(sink);
@@ -32,16 +37,19 @@ public:
         else mask_cur_.bind(&one_, Shape<0>{});  // identity: a broadcast 1
         sink.push(mask_cur_);
     }
+    /// Node protocol: the value at flat index j as a scalar or SIMD batch V, with what bwd() needs (the tape).
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const {
         auto c = e_.template fwd<V>(j);
         const V m = mask_cur_.template load<V>(j);
         return BinaryTape<V, decltype(c), LeafTape<V>>{c.v * m, c, {m}};
     }
+    /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
         if constexpr (E::needs_grad) e_.template bwd<V>(t.l, g * t.r.v, j);
     }
+    /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) { e_.for_each_boundary(f); }
 
@@ -59,10 +67,12 @@ private:
 /// generator seeded by seed() (deterministic: same seed, same masks).
 class Dropout {
 public:
+    /// Drops each element with probability `p`; `seed` starts the mask generator.
     explicit Dropout(double p = 0.5, std::uint64_t seed = 0x5eed) {
         set_p(p);
         this->seed(seed);
     }
+    /// The layer applied to an expression: a fused elementwise dropout node.
     template <TensorLike E>
     auto operator()(E&& x) & {
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
@@ -73,14 +83,19 @@ public:
     template <class D>
     static constexpr D infer(D) { return {}; }
 
+    /// Training mode (masks drawn) or evaluation mode (identity); Sequential's train()/eval() call it.
     void set_training(bool on) { training_ = on; }
+    /// True in training mode.
     bool training() const { return training_; }
+    /// The drop probability.
     double p() const { return p_; }
+    /// Sets the drop probability; throws std::invalid_argument unless 0 <= p <= 1.
     void set_p(double p) {
         if (!(p >= 0.0 && p <= 1.0))
             throw std::invalid_argument("nn::Dropout: the probability must lie in [0, 1], got " + std::to_string(p));
         p_ = p;
     }
+    /// Restarts the mask generator from `s` (same seed, same masks).
     void seed(std::uint64_t s) { state_ = s; }
 
     /// Fills `mask` with 0 or 1/(1-p); false (mask untouched) when dropout is inactive.

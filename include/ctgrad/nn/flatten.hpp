@@ -13,9 +13,12 @@ namespace ctgrad::nn {
 template <class E>
 class FlattenNode : public Boundary<FlattenNode<E>, typename E::value_type, 2, E::needs_grad> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// Flattens every dimension of `e` after the first.
     explicit FlattenNode(E e) : e_(std::move(e)) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         in_ = e_.shape();
@@ -24,7 +27,9 @@ public:
         this->set_shape({in_[0], rest}, /*allocate=*/false);
         p_ = e_.materialize(buf_);
     }
+    /// The result is the operand's buffer, reshaped (a view: nothing is copied).
     const T* value_ptr() const { return p_; }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         if constexpr (E::needs_grad) {
             GradView<T, E::rank> up(g, in_);  // same memory order, the operand's shape
@@ -41,14 +46,17 @@ private:
 
 /// Flattens every dimension after the first (the batch).
 struct Flatten {
+    /// The layer applied to an expression.
     template <TensorLike E>
     auto operator()(E&& x) {
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
         static_assert(decltype(n)::rank >= 1, "nn::Flatten needs an input with a batch dimension");
         return FlattenNode<decltype(n)>(std::move(n));
     }
+    /// No trainable parameters: an empty tuple.
     auto parameters() { return boost::hana::make_tuple(); }
 
+    /// Shape inference for Sequential: the output dims for input dims D (a mismatch fails to compile, naming the numbers).
     template <class D>
     static constexpr auto infer(D) {
         if constexpr (std::is_same_v<D, AnyDims>) return AnyDims{};

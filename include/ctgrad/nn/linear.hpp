@@ -17,7 +17,9 @@ namespace ctgrad::nn {
 template <std::size_t In, std::size_t Out, class T = float>
 class Linear {
 public:
+    /// Input features (nn::dynamic: given at run time).
     static constexpr std::size_t in_features = In;
+    /// Output features (nn::dynamic: given at run time).
     static constexpr std::size_t out_features = Out;
 
     Linear() requires(In != dynamic && Out != dynamic) : Linear(In, Out) {}

@@ -15,11 +15,15 @@ namespace ctgrad::nn {
 template <class E, class I, bool OwnLabels>
 class CrossEntropyNode : public Boundary<CrossEntropyNode<E, I, OwnLabels>, typename E::value_type, 0, E::needs_grad> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// The labels' tensor type.
     using Labels = Tensor<I, 1>;
+    /// The loss of logits `e` against `labels` (owned if OwnLabels, else referenced).
     CrossEntropyNode(E e, std::conditional_t<OwnLabels, Labels, const Labels*> labels)
         : e_(std::move(e)), labels_(std::move(labels)) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         s_ = e_.shape();
@@ -49,6 +53,7 @@ public:
         this->set_shape({});
         this->out_.data()[0] = n ? T(total / double(n)) : std::numeric_limits<T>::quiet_NaN();
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         if constexpr (E::needs_grad) {
             const std::size_t n = s_[0], c = s_[1];

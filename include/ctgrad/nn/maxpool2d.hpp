@@ -15,9 +15,12 @@ namespace ctgrad::nn {
 template <class E, std::size_t K, std::size_t S>
 class MaxPool2dNode : public Boundary<MaxPool2dNode<E, K, S>, typename E::value_type, 4, E::needs_grad> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// Max pooling of `e`.
     explicit MaxPool2dNode(E e) : e_(std::move(e)) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         const auto in = e_.shape();
@@ -30,6 +33,7 @@ public:
         argmax_.resize(shape_size(this->shape_));
         kernels::maxpool2d_forward(geo_, e_.materialize(xbuf_), this->out_.data(), argmax_.data());
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         if constexpr (E::needs_grad) {
             dx_.resize(shape_size(in_));
@@ -53,6 +57,7 @@ class MaxPool2d {
     static_assert(Kernel > 0 && Stride > 0, "nn::MaxPool2d: kernel and stride must be positive");
 
 public:
+    /// The layer applied to an expression.
     template <TensorLike E>
     auto operator()(E&& x) {
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
@@ -60,8 +65,10 @@ public:
         // A producer that can pool in its own per-image pass (nn::Conv2d) takes the pooling over.
         return fuse(std::move(n), ops::Pool<ops::Max, Kernel, Stride>{});
     }
+    /// No trainable parameters: an empty tuple.
     auto parameters() { return boost::hana::make_tuple(); }
 
+    /// Shape inference for Sequential: the output dims for input dims D (a mismatch fails to compile, naming the numbers).
     template <class D>
     static constexpr auto infer(D) {
         if constexpr (std::is_same_v<D, AnyDims>) {

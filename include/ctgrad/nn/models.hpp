@@ -21,6 +21,7 @@ auto lenet() {
                       Linear<120, 84, T>{}, ReLU{},                         //
                       Linear<84, 10, T>{}};
 }
+/// The type of nn::lenet<T>() (a Sequential), for members and containers.
 template <class T = float>
 using LeNet = decltype(lenet<T>());
 static_assert(std::is_same_v<decltype(LeNet<>::output_dims<Dims<1, 28, 28>>()), Dims<10>>,
@@ -44,6 +45,7 @@ auto dropout_mlp(std::size_t hidden1 = 256, std::size_t hidden2 = 256, double p1
     pytorch_default(net.template layer<7>(), hidden2);
     return net;
 }
+/// The type of nn::dropout_mlp<T>() (a Sequential).
 template <class T = float>
 using DropoutMLP = decltype(dropout_mlp<T>());
 

@@ -22,6 +22,7 @@ class Sequential {
 public:
     static_assert(sizeof...(Layers) > 0, "nn::Sequential needs at least one layer");
 
+    /// Takes the layers in order; a mismatch between consecutive layers fails to compile here.
     explicit Sequential(Layers... layers) : layers_(std::move(layers)...) {
         (void)output_dims<AnyDims>();  // checks the chain with only what the layers themselves fix
     }

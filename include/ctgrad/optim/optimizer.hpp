@@ -183,8 +183,11 @@ class Optimizer {
     static constexpr std::size_t K = detail::slots_of<Rule>();
 
 public:
+    /// The update rule's type.
     using rule_type = Rule;
+    /// The schedule's type.
     using schedule_type = Schedule;
+    /// The parameter list's type (a hana tuple of Param pointers).
     using params_type = Params;
     /// hana tuple of std::array<Tensor<T, N>, Rule::state_slots>, one per parameter.
     using state_type = decltype(boost::hana::transform(std::declval<const Params&>(), detail::MakeState<K>{}));
@@ -217,21 +220,33 @@ public:
 
     /// Moves the schedule position on by n (PyTorch's `scheduler.step()`; use with Pace::per_epoch).
     void advance_schedule(std::size_t n = 1) { schedule_step_ += n; }
+    /// The schedule's position t (the next step() uses schedule(t)).
     std::size_t schedule_step() const { return schedule_step_; }
+    /// Sets the schedule's position (resuming a run).
     void set_schedule_step(std::size_t t) { schedule_step_ = t; }
+    /// Whether step() advances the schedule (per_update) or advance_schedule() does (per_epoch).
     Pace pace() const { return pace_; }
+    /// Changes the pace.
     void set_pace(Pace p) { pace_ = p; }
 
     /// Number of step() calls so far (t of the last update; the next one is t + 1).
     std::size_t update_count() const { return t_; }
+    /// Sets the update count (resuming a run: Adam's bias correction uses it).
     void set_update_count(std::size_t t) { t_ = t; }
 
+    /// The rule's per-parameter state (e.g. Adam's moments), one array per parameter.
     const state_type& state() const { return state_; }
+    /// The rule's per-parameter state, writable (restoring a checkpoint).
     state_type& state() { return state_; }
+    /// The update rule.
     const Rule& rule() const { return rule_; }
+    /// The update rule, writable (hyper-parameters may change between steps).
     Rule& rule() { return rule_; }
+    /// The schedule.
     const Schedule& schedule() const { return schedule_; }
+    /// The schedule, writable.
     Schedule& schedule() { return schedule_; }
+    /// The parameters this optimizer updates.
     const Params& parameters() const { return params_; }
 
 private:
@@ -270,8 +285,10 @@ private:
     Pace pace_ = Pace::per_update;
 };
 
+/// Deduces the class from (parameters, rule, schedule).
 template <class Params, class Rule, class Schedule>
 Optimizer(Params, Rule, Schedule) -> Optimizer<Rule, Schedule, Params>;
+/// Deduces the class from (parameters, rule, schedule, pace).
 template <class Params, class Rule, class Schedule>
 Optimizer(Params, Rule, Schedule, Pace) -> Optimizer<Rule, Schedule, Params>;
 

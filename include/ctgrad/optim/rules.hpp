@@ -20,17 +20,23 @@ namespace ctgrad::optim {
 
 /// Plain (minibatch) stochastic gradient descent:  w ← w − η g.  No state.
 struct SGD {
+    /// L2 penalty: the update uses g + weight_decay * w in place of g.
     double weight_decay = 0;
 
+    /// Number of state tensors per parameter (UpdateRule protocol).
     static constexpr std::size_t state_slots = 0;
+    /// The step's coefficients in the parameter's scalar type, computed once per step by prepare().
     template <class T>
     struct Coeffs {
+        /// Coefficients: the rate and the hyper-parameters (and their complements) that apply() uses.
         T lr;
     };
+    /// Computes the coefficients of update t (1-based) at rate lr (UpdateRule protocol).
     template <class T>
     Coeffs<T> prepare(double lr, std::size_t) const {
         return {T(lr)};
     }
+    /// Updates one element or SIMD batch: weight w, gradient g, state; w and state in place.
     template <class V, class C>
     CTGRAD_INLINE void apply(V& w, V g, std::array<V, 0>&, const C& c) const {
         w -= c.lr * g;
@@ -40,18 +46,27 @@ struct SGD {
 /// SGD with momentum (d2l 12.6):  v ← β v + g;  w ← w − η v.  State: v.  Default β = 0.9.
 /// (d2l's leaky average without the (1 − β) factor, like torch.optim.SGD(momentum=β).)
 struct Momentum {
+    /// β: the momentum (leaky average) factor.
     double beta = 0.9;
+    /// L2 penalty: the update uses g + weight_decay * w in place of g.
     double weight_decay = 0;
 
+    /// Number of state tensors per parameter (UpdateRule protocol).
     static constexpr std::size_t state_slots = 1;
+    /// The step's coefficients in the parameter's scalar type, computed once per step by prepare().
     template <class T>
     struct Coeffs {
+        /// Coefficients: the rate and the hyper-parameters (and their complements) that apply() uses.
+        ///@{
         T lr, beta;
+        ///@}
     };
+    /// Computes the coefficients of update t (1-based) at rate lr (UpdateRule protocol).
     template <class T>
     Coeffs<T> prepare(double lr, std::size_t) const {
         return {T(lr), T(beta)};
     }
+    /// Updates one element or SIMD batch: weight w, gradient g, state; w and state in place.
     template <class V, class C>
     CTGRAD_INLINE void apply(V& w, V g, std::array<V, 1>& s, const C& c) const {
         V& v = s[0];
@@ -62,18 +77,27 @@ struct Momentum {
 
 /// Adagrad (d2l 12.7):  s ← s + g²;  w ← w − η g / √(s + ε).  State: s.  Default ε = 1e-6.
 struct Adagrad {
+    /// ε: added under the square root for stability.
     double eps = 1e-6;
+    /// L2 penalty: the update uses g + weight_decay * w in place of g.
     double weight_decay = 0;
 
+    /// Number of state tensors per parameter (UpdateRule protocol).
     static constexpr std::size_t state_slots = 1;
+    /// The step's coefficients in the parameter's scalar type, computed once per step by prepare().
     template <class T>
     struct Coeffs {
+        /// Coefficients: the rate and the hyper-parameters (and their complements) that apply() uses.
+        ///@{
         T lr, eps;
+        ///@}
     };
+    /// Computes the coefficients of update t (1-based) at rate lr (UpdateRule protocol).
     template <class T>
     Coeffs<T> prepare(double lr, std::size_t) const {
         return {T(lr), T(eps)};
     }
+    /// Updates one element or SIMD batch: weight w, gradient g, state; w and state in place.
     template <class V, class C>
     CTGRAD_INLINE void apply(V& w, V g, std::array<V, 1>& st, const C& c) const {
         V& s = st[0];
@@ -85,19 +109,29 @@ struct Adagrad {
 /// RMSProp (d2l 12.8):  s ← γ s + (1 − γ) g²;  w ← w − η g / √(s + ε).  State: s.
 /// Defaults γ = 0.9, ε = 1e-6.
 struct RMSProp {
+    /// γ: the decay of the squared-gradient average.
     double gamma = 0.9;
+    /// ε: added under the square root for stability.
     double eps = 1e-6;
+    /// L2 penalty: the update uses g + weight_decay * w in place of g.
     double weight_decay = 0;
 
+    /// Number of state tensors per parameter (UpdateRule protocol).
     static constexpr std::size_t state_slots = 1;
+    /// The step's coefficients in the parameter's scalar type, computed once per step by prepare().
     template <class T>
     struct Coeffs {
+        /// Coefficients: the rate and the hyper-parameters (and their complements) that apply() uses.
+        ///@{
         T lr, gamma, one_minus_gamma, eps;
+        ///@}
     };
+    /// Computes the coefficients of update t (1-based) at rate lr (UpdateRule protocol).
     template <class T>
     Coeffs<T> prepare(double lr, std::size_t) const {
         return {T(lr), T(gamma), T(1 - gamma), T(eps)};
     }
+    /// Updates one element or SIMD batch: weight w, gradient g, state; w and state in place.
     template <class V, class C>
     CTGRAD_INLINE void apply(V& w, V g, std::array<V, 1>& st, const C& c) const {
         V& s = st[0];
@@ -113,19 +147,29 @@ struct RMSProp {
 /// (Δx accumulates the unscaled g'), as torch.optim.Adadelta(lr=...) does: use a rate of 1
 /// (sched::Constant{.lr = 1}) for d2l's algorithm, or any schedule to scale its steps.
 struct Adadelta {
+    /// ρ: the decay of both running averages.
     double rho = 0.9;
+    /// ε: added under the square roots for stability.
     double eps = 1e-5;
+    /// L2 penalty: the update uses g + weight_decay * w in place of g.
     double weight_decay = 0;
 
+    /// Number of state tensors per parameter (UpdateRule protocol).
     static constexpr std::size_t state_slots = 2;
+    /// The step's coefficients in the parameter's scalar type, computed once per step by prepare().
     template <class T>
     struct Coeffs {
+        /// Coefficients: the rate and the hyper-parameters (and their complements) that apply() uses.
+        ///@{
         T lr, rho, one_minus_rho, eps;
+        ///@}
     };
+    /// Computes the coefficients of update t (1-based) at rate lr (UpdateRule protocol).
     template <class T>
     Coeffs<T> prepare(double lr, std::size_t) const {
         return {T(lr), T(rho), T(1 - rho), T(eps)};
     }
+    /// Updates one element or SIMD batch: weight w, gradient g, state; w and state in place.
     template <class V, class C>
     CTGRAD_INLINE void apply(V& w, V g, std::array<V, 2>& st, const C& c) const {
         V& s = st[0];
@@ -143,22 +187,33 @@ struct Adadelta {
 /// The bias corrections are folded into two per-step scalars (η / (1 − β₁ᵗ) and 1 / (1 − β₂ᵗ)),
 /// which equals the formula up to rounding.
 struct Adam {
+    /// β1: the decay of the first-moment (gradient) average.
     double beta1 = 0.9;
+    /// β2: the decay of the second-moment (squared gradient) average.
     double beta2 = 0.999;
+    /// ε: added to the denominator for stability.
     double eps = 1e-6;
+    /// L2 penalty: the update uses g + weight_decay * w in place of g.
     double weight_decay = 0;
 
+    /// Number of state tensors per parameter (UpdateRule protocol).
     static constexpr std::size_t state_slots = 2;
+    /// The step's coefficients in the parameter's scalar type, computed once per step by prepare().
     template <class T>
     struct Coeffs {
+        /// Coefficients: the rate and the hyper-parameters (and their complements) that apply() uses.
+        ///@{
         T step, beta1, one_minus_beta1, beta2, one_minus_beta2, inv_bias2, eps;
+        ///@}
     };
+    /// Computes the coefficients of update t (1-based) at rate lr (UpdateRule protocol).
     template <class T>
     Coeffs<T> prepare(double lr, std::size_t t) const {
         const double td = static_cast<double>(t);
         return {T(lr / (1 - std::pow(beta1, td))), T(beta1), T(1 - beta1), T(beta2), T(1 - beta2),
                 T(1 / (1 - std::pow(beta2, td))), T(eps)};
     }
+    /// Updates one element or SIMD batch: weight w, gradient g, state; w and state in place.
     template <class V, class C>
     CTGRAD_INLINE void apply(V& w, V g, std::array<V, 2>& st, const C& c) const {
         V& v = st[0];

@@ -19,13 +19,17 @@ namespace ctgrad::sched {
 
 /// η_t = lr.
 struct Constant {
+    /// The rate.
     double lr = 0.1;
+    /// lr at every t.
     double operator()(std::size_t) const { return lr; }
 };
 
 /// η_t = lr · (t + 1)^(−1/2)  (d2l's SquareRootScheduler, default lr = 0.1).
 struct SquareRoot {
+    /// The rate at t = 0.
     double lr = 0.1;
+    /// lr (t + 1)^(-1/2).
     double operator()(std::size_t t) const { return lr * std::pow(static_cast<double>(t) + 1.0, -0.5); }
 };
 
@@ -37,9 +41,13 @@ struct SquareRoot {
 /// absorbing). For t < 4096 the value is computed by d2l's own recurrence, so it is bit-identical
 /// to d2l's; beyond that by the closed form with std::pow (equal up to rounding).
 struct Factor {
+    /// Multiplier per step.
     double factor = 1;
+    /// The rate never falls below this.
     double stop_factor_lr = 1e-7;
+    /// The starting rate (d2l's first call already multiplies it by factor once).
     double base_lr = 0.1;
+    /// max(stop_factor_lr, base_lr factor^(t+1)), as d2l's recurrence gives it.
     double operator()(std::size_t t) const {
         if (factor == 1) return std::max(stop_factor_lr, base_lr);
         if (t < 4096) {
@@ -60,9 +68,13 @@ struct Factor {
 /// (MXNet's MultiFactorScheduler decays one position later, when t > s.) Steps must be sorted.
 /// Defaults: no steps, factor 1, base_lr 0.1.
 struct MultiFactor {
+    /// The steps at which the rate is multiplied by factor (ascending).
     std::vector<std::size_t> steps{};
+    /// Multiplier at each listed step.
     double factor = 1;
+    /// The rate before the first listed step.
     double base_lr = 0.1;
+    /// base_lr times factor once for every listed step that t has reached.
     double operator()(std::size_t t) const {
         double lr = base_lr;
         for (std::size_t s : steps) {
@@ -80,9 +92,13 @@ struct MultiFactor {
 /// Evaluated with d2l's operation order, so the values are d2l's bit for bit. For warm-up wrap
 /// it in Warmup (see there for d2l's `warmup_steps`).
 struct Cosine {
+    /// The step at which the rate reaches final_lr (and stays there).
     std::size_t max_update = 0;
+    /// The rate at t = 0.
     double base_lr = 0.01;
+    /// The rate from max_update on.
     double final_lr = 0;
+    /// final_lr + (base_lr - final_lr) (1 + cos(pi t / max_update)) / 2 for t < max_update.
     double operator()(std::size_t t) const {
         if (t >= max_update) return final_lr;  // d2l's formula gives exactly final_lr at t = max_update
         return final_lr + (base_lr - final_lr) *
@@ -95,9 +111,13 @@ struct Cosine {
 /// Defaults base_lr = 0.1, beta = 0.1, alpha = 0.5 (d2l's example η = 0.1·(1 + 0.1 t)^(−0.5);
 /// d2l's trace code increments t before using it, so its first update uses t = 1).
 struct Polynomial {
+    /// The rate at t = 0.
     double base_lr = 0.1;
+    /// Time scale: the rate halves around beta t = 2^(1/alpha) - 1.
     double beta = 0.1;
+    /// The decay exponent.
     double alpha = 0.5;
+    /// base_lr (beta t + 1)^(-alpha).
     double operator()(std::size_t t) const {
         return base_lr * std::pow(beta * static_cast<double>(t) + 1, -alpha);
     }
@@ -106,8 +126,11 @@ struct Polynomial {
 /// Exponential decay (d2l 12.4.3):  η_t = base_lr · e^(−lambda · t).
 /// Defaults base_lr = 0.1, lambda = 0.1 (d2l's example 0.1·e^(−0.1 t); same t + 1 remark as Polynomial).
 struct Exponential {
+    /// The rate at t = 0.
     double base_lr = 0.1;
+    /// The decay rate per step.
     double lambda = 0.1;
+    /// base_lr e^(-lambda t).
     double operator()(std::size_t t) const { return base_lr * std::exp(-lambda * static_cast<double>(t)); }
 };
 
@@ -134,9 +157,13 @@ double base_rate(const S& s) {
 /// (cosine_with_warmup() below does this mapping), and its values are d2l's bit for bit.
 template <Schedule S>
 struct Warmup {
+    /// The schedule that follows the warm-up (its position 0 is step warmup_steps).
     S schedule{};
+    /// Length of the linear warm-up.
     std::size_t warmup_steps = 0;
+    /// The rate at t = 0, rising linearly to the schedule's base rate.
     double warmup_begin_lr = 0;
+    /// The warm-up rate for t < warmup_steps, then schedule(t - warmup_steps).
     double operator()(std::size_t t) const {
         if (t < warmup_steps)
             return warmup_begin_lr + (detail::base_rate(schedule) - warmup_begin_lr) * static_cast<double>(t) /
@@ -144,10 +171,13 @@ struct Warmup {
         return static_cast<double>(schedule(t - warmup_steps));
     }
 };
+/// `Warmup{schedule, steps, begin_lr}` deduces S.
 template <class S>
 Warmup(S, std::size_t, double) -> Warmup<S>;
+/// `Warmup{schedule, steps}` deduces S.
 template <class S>
 Warmup(S, std::size_t) -> Warmup<S>;
+/// `Warmup{schedule}` deduces S.
 template <class S>
 Warmup(S) -> Warmup<S>;
 

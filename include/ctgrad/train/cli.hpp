@@ -26,13 +26,21 @@ namespace ctgrad::train {
 
 /// Which common flags a program offers (bit set; combine with |).
 namespace flags {
+/// `--data-dir`
 inline constexpr unsigned data_dir = 1u << 0;
+/// `--epochs`
 inline constexpr unsigned epochs = 1u << 1;
+/// `--batch-size`
 inline constexpr unsigned batch_size = 1u << 2;
+/// `--lr`
 inline constexpr unsigned lr = 1u << 3;
+/// `--seed`
 inline constexpr unsigned seed = 1u << 4;
+/// `--threads`
 inline constexpr unsigned threads = 1u << 5;
+/// `--out`
 inline constexpr unsigned out = 1u << 6;
+/// All of the above.
 inline constexpr unsigned all = (1u << 7) - 1;
 }  // namespace flags
 

@@ -24,7 +24,9 @@ namespace ctgrad::train {
 /// What a batch callback may return instead of a bare loss: the batch's mean loss and, for
 /// classifiers, the number of correct predictions.
 struct StepResult {
+    /// The batch's mean loss.
     double loss = 0;
+    /// Correct predictions in the batch (classifiers; 0 otherwise).
     std::size_t correct = 0;
 };
 

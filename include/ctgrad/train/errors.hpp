@@ -18,8 +18,11 @@ public:
                              std::to_string(epoch) + ", step " + std::to_string(step) +
                              " (try a smaller learning rate)"),
           loss_(loss), epoch_(epoch), step_(step) {}
+    /// The non-finite loss.
     double loss() const noexcept { return loss_; }
+    /// The epoch where it happened (1-based).
     std::size_t epoch() const noexcept { return epoch_; }
+    /// The step within the epoch (1-based).
     std::size_t step() const noexcept { return step_; }
 
 private:
@@ -36,6 +39,7 @@ inline void check_finite(double loss, std::size_t epoch, std::size_t step) {
 /// Ends the program with `code` once the stack has unwound (thrown by parse() for `--help` and bad
 /// arguments, after the message has been printed). Caught by run_main().
 struct ExitRequest {
+    /// The exit status.
     int code;
 };
 

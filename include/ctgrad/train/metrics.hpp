@@ -16,15 +16,25 @@ namespace ctgrad::train {
 /// One value of a CSV row: a number or a text (e.g. the name of a setting).
 class Cell {
 public:
+    /// A number.
     Cell(double v) : v_(v) {}
+    /// A number.
     Cell(float v) : v_(double(v)) {}
+    /// A count (written exactly).
     Cell(int v) : v_(double(v)) {}
+    /// A count (written exactly).
     Cell(long v) : v_(double(v)) {}
+    /// A count (written exactly).
     Cell(long long v) : v_(double(v)) {}
+    /// A count (written exactly).
     Cell(unsigned v) : v_(double(v)) {}
+    /// A count (written exactly).
     Cell(unsigned long v) : v_(double(v)) {}
+    /// A count (written exactly).
     Cell(unsigned long long v) : v_(double(v)) {}
+    /// A text.
     Cell(std::string s) : v_(std::move(s)) {}
+    /// A text.
     Cell(const char* s) : v_(std::string(s)) {}
     /// The CSV text: numbers with 9 significant digits (integers exactly), text as given.
     std::string str() const;
@@ -42,8 +52,11 @@ public:
     MetricsCsv(const std::filesystem::path& path, std::vector<std::string> columns);
     /// Appends a row; throws std::invalid_argument unless it has one value per column.
     void row(const std::vector<Cell>& values);
+    /// The header's column names.
     const std::vector<std::string>& columns() const noexcept { return columns_; }
+    /// The file written.
     const std::filesystem::path& path() const noexcept { return path_; }
+    /// The number of rows written after the header.
     std::size_t rows() const noexcept { return rows_; }
 
 private:

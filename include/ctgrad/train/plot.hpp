@@ -13,25 +13,43 @@ namespace ctgrad::train {
 
 /// One line of a chart.
 struct Curve {
+    /// The legend entry.
     std::string title{};
+    /// The points' coordinates (x and y of equal length).
+    ///@{
     std::vector<double> x{}, y{};
+    ///@}
     bool points = false;  ///< mark the data points too (linespoints)
 };
 
 /// One chart: axes and curves. Several panels make one image, side by side.
 struct Panel {
+    /// The chart's title and axis labels.
+    ///@{
     std::string title{}, xlabel{}, ylabel{};
+    ///@}
+    /// The lines drawn.
     std::vector<Curve> curves{};
+    /// Logarithmic x or y axis.
+    ///@{
     bool log_x = false, log_y = false;
+    ///@}
     std::optional<std::array<double, 2>> y_range{};  ///< fixed y range, else automatic
 };
 
 /// Contour lines of f(x1, x2) over a grid, with an optimisation trajectory on top (d2l's show_trace_2d).
 struct ContourTrace {
+    /// The chart's title.
     std::string title{};
+    /// The objective f(x1, x2) drawn as contour lines.
     std::function<double(double, double)> f{};
+    /// The x1 and x2 ranges of the grid.
+    ///@{
     std::array<double, 2> x1_range{-5.5, 1.0}, x2_range{-3.0, 1.0};  ///< d2l's defaults
+    ///@}
+    /// The grid spacing of the contour evaluation.
     double grid_step = 0.1;
+    /// The points (x1, x2) visited, drawn as a line on top.
     std::vector<std::array<double, 2>> trajectory{};
 };
 

@@ -8,7 +8,9 @@ namespace ctgrad::train {
 /// Records intervals between start() and stop(), like d2l.Timer. Starts running on construction.
 class Timer {
 public:
+    /// A monotonic clock.
     using clock = std::chrono::steady_clock;
+    /// Starts the first interval.
     Timer() { start(); }
     /// Starts an interval.
     void start() { t0_ = clock::now(); }
@@ -34,6 +36,7 @@ public:
         for (double t : times_) c.push_back(s += t);
         return c;
     }
+    /// The recorded intervals, in seconds.
     const std::vector<double>& times() const { return times_; }
 
 private:
