@@ -78,7 +78,7 @@ void all_reduce_sum(void* data, std::size_t count, Scalar type) {
     while (count > 0) {  // MPI counts are int
         const int n = count > std::size_t(INT_MAX) ? INT_MAX : int(count);
         check_mpi(MPI_Allreduce(MPI_IN_PLACE, p, n, mpi_type(type), MPI_SUM, MPI_COMM_WORLD),
-                  "MPI_Allreduce (" + std::to_string(n) + " " + scalar_name(type) + " elements)");
+                  [&] { return "MPI_Allreduce (" + std::to_string(n) + " " + scalar_name(type) + " elements)"; });
         p += std::size_t(n) * scalar_bytes(type);
         count -= std::size_t(n);
     }
@@ -88,7 +88,7 @@ void broadcast_bytes(void* data, std::size_t bytes, int root) {
     auto* p = static_cast<char*>(data);
     while (bytes > 0) {
         const int n = bytes > std::size_t(INT_MAX) ? INT_MAX : int(bytes);
-        check_mpi(MPI_Bcast(p, n, MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast (" + std::to_string(n) + " bytes)");
+        check_mpi(MPI_Bcast(p, n, MPI_BYTE, root, MPI_COMM_WORLD), [&] { return "MPI_Bcast (" + std::to_string(n) + " bytes)"; });
         p += n;
         bytes -= std::size_t(n);
     }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include <boost/hana/zip.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <ctgrad/ctgrad.hpp>
