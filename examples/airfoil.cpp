@@ -11,6 +11,7 @@
 //   airfoil --optimizer sgd|momentum|adagrad|rmsprop|adadelta|adam   (d2l's settings per chapter)
 //   airfoil --compare        d2l 12.5's four settings: gd, sgd, minibatch 100, minibatch 10
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 #include <ctgrad/optim/optimizer.hpp>
 #include <ctgrad/sched/schedules.hpp>
 #include <ctgrad/train/train.hpp>
+
+#include "distributed.hpp"
 
 using namespace ctgrad;
 namespace fs = std::filesystem;
@@ -80,6 +83,7 @@ struct Run {
     std::vector<double> epoch, time, loss;  ///< evaluation points
     double train_seconds = 0;
     std::size_t steps = 0, examples = 0;
+    double allreduce_seconds = 0;  ///< time in the gradient all-reduce (several ranks)
     double final_loss() const { return loss.empty() ? 0.0 : loss.back(); }
     double sec_per_epoch(std::size_t epochs) const { return train_seconds / double(epochs); }
     double us_per_step() const { return steps ? train_seconds / double(steps) * 1e6 : 0.0; }
@@ -88,11 +92,14 @@ struct Run {
 /// d2l's train_ch11 / train_concise_ch11 loop for any model and update rule.
 template <class Model, class Rule>
 Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Setting& s, std::uint64_t seed,
-               train::MetricsCsv& csv) {
+               train::MetricsCsv* csv) {
     Model model(seed);
     optim::Optimizer optimizer(model.parameters(), rule, sched::Constant{.lr = s.lr});
-    data::DataLoader loader(d.features, d.labels, {.batch_size = s.batch_size, .shuffle = true, .seed = seed});
-    train::Progress progress(s.epochs, loader.num_batches());
+    dist::GradientAllReduce sync(model.parameters());  // under mpirun: rank 0's initial weights everywhere
+    data::DataLoader loader(d.features, d.labels,
+                            {.batch_size = s.batch_size, .shuffle = true, .seed = seed, .shard = example::shard()});
+    train::Progress progress(s.epochs, loader.num_batches(),
+                             dist::is_root() ? train::Progress::Mode::automatic : train::Progress::Mode::quiet);
     Tensor<float, 2> y;  // the batch's labels as a column, to match X w's shape (batch, 1)
 
     Run run;
@@ -101,7 +108,7 @@ Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Se
         run.epoch.push_back(epoch);
         run.time.push_back(run.train_seconds);
         run.loss.push_back(l);
-        csv.row({s.name, s.lr, s.batch_size, epoch, run.train_seconds, l});
+        if (csv) csv->row({s.name, s.lr, s.batch_size, epoch, run.train_seconds, l});
     };
     std::size_t n = 0;
     for (std::size_t epoch = 0; epoch < s.epochs; ++epoch) {
@@ -111,11 +118,13 @@ Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Se
         for (auto& batch : loader.epoch()) {
             if (y.size() != batch.size()) y.resize({batch.size(), 1});
             std::copy(batch.y.begin(), batch.y.end(), y.begin());
-            const double loss = model.train_loss(batch.x, y);
+            // This rank's share of the batch (all of it in one process; may be empty under mpirun).
+            const double loss = batch.size() > 0 ? model.train_loss(batch.x, y) : 0.0;
             train::check_finite(loss, epoch + 1, ++b);
+            sync(batch.size(), batch.global_count);  // the global batch's gradient on every rank
             optimizer.step();
             progress.step(batch.size(), loss);
-            n += batch.size();
+            n += batch.global_count;
             if (n % 200 == 0) {  // d2l's evaluation points, outside the timed intervals
                 run.train_seconds += timer.stop();
                 record(double(n) / double(batch.size()) / double(loader.num_batches()));
@@ -127,6 +136,7 @@ Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Se
         run.steps += b;
     }
     run.examples = n;
+    run.allreduce_seconds = sync.seconds();
     if (n % 200 != 0) record(double(s.epochs));  // always end with the final loss
     return run;
 }
@@ -164,7 +174,7 @@ std::string sig3(double v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return train::run_main(argc, argv, [&] {
+    return example::run_main_distributed(argc, argv, [&] {
         CLI::App app{"d2l 12.5-12.10: linear regression on the airfoil data (first 1500 whitened rows) with "
                      "minibatch SGD, momentum, Adagrad, RMSProp, Adadelta or Adam"};
         train::CommonOptions opt{.epochs = 2, .batch_size = 10, .lr = 0.05, .seed = 0};
@@ -193,8 +203,11 @@ int main(int argc, char** argv) {
         const Data d = data::load_airfoil<float>(opt.data_path());  // throws DataError naming the file
         Tensor<float, 2> y_all = Tensor<float, 2>::from_shape({d.labels.size(), 1});
         std::copy(d.labels.begin(), d.labels.end(), y_all.begin());
-        const fs::path out = train::prepare_out_dir(opt.out);
-        train::MetricsCsv csv(out / "metrics.csv", {"setting", "lr", "batch_size", "epoch", "time_s", "loss"});
+        // Only rank 0 writes files; every rank evaluates the (identical) replica on the whole data set.
+        const bool root = dist::is_root();
+        const fs::path out = root ? train::prepare_out_dir(opt.out) : fs::path(opt.out);
+        std::optional<train::MetricsCsv> csv;
+        if (root) csv.emplace(out / "metrics.csv", std::vector<std::string>{"setting", "lr", "batch_size", "epoch", "time_s", "loss"});
 
         std::vector<Setting> settings;
         if (compare) {
@@ -217,8 +230,9 @@ int main(int argc, char** argv) {
         for (const Setting& s : settings) {
             Run run;
             with_rule(optimizer, beta, gamma, rho, [&](auto rule) {
-                run = concise ? train_ch11<ConciseModel>(d, y_all, rule, s, opt.seed, csv)
-                              : train_ch11<ScratchModel>(d, y_all, rule, s, opt.seed, csv);
+                train::MetricsCsv* rows = csv ? &*csv : nullptr;
+                run = concise ? train_ch11<ConciseModel>(d, y_all, rule, s, opt.seed, rows)
+                              : train_ch11<ScratchModel>(d, y_all, rule, s, opt.seed, rows);
             });
             train::Summary r;
             r["optimizer"] = optimizer;
@@ -230,6 +244,7 @@ int main(int argc, char** argv) {
             r["us_per_step"] = run.us_per_step();
             r["train_examples_per_sec"] = double(run.examples) / run.train_seconds;
             r["steps"] = run.steps;
+            r["allreduce_ms_per_step"] = run.steps ? run.allreduce_seconds / double(run.steps) * 1e3 : 0.0;
             if (optimizer == "momentum") r["momentum"] = beta;
             if (optimizer == "rmsprop") r["gamma"] = gamma;
             if (optimizer == "adadelta") r["rho"] = rho;
@@ -243,6 +258,9 @@ int main(int argc, char** argv) {
                           sig3(run.sec_per_epoch(s.epochs)).c_str());
             lines.push_back(compare ? std::string(buf) + "  (" + s.name + ")" : std::string(buf));
         }
+        summary["ranks"] = dist::size();
+        summary["threads_per_rank"] = example::threads_per_rank();
+        if (!root) return;
         train::write_summary(out, summary);
         train::report(train::plot_curves(out, "plot", {by_epoch, by_time}));
         for (const auto& l : lines) std::printf("%s\n", l.c_str());

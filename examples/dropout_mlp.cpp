@@ -75,7 +75,7 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
-    return train::run_main(argc, argv, [&] {
+    return example::run_main_distributed(argc, argv, [&] {
         CLI::App app{"d2l 5.6: a dropout MLP on Fashion-MNIST"};
         train::CommonOptions o{.epochs = 10, .batch_size = 256, .lr = 0.1};
         train::add_common_flags(app, o, "dropout_mlp");
@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
         app.add_flag("--scratch", scratch, "the from-scratch form (Params, matmul and hand-drawn masks)");
         train::parse(app, argc, argv);
 
-        const auto out = train::prepare_out_dir(o.out);
+        // only rank 0 writes files
+        const auto out = dist::is_root() ? train::prepare_out_dir(o.out) : std::filesystem::path(o.out);
         const auto d = example::load_fashion(o.data_path(), limit_train);
         train::Summary summary;
         summary["model"] = scratch ? "dropout_mlp (scratch)" : "dropout_mlp";
@@ -100,14 +101,16 @@ int main(int argc, char** argv) {
         summary["hidden1"] = h1;
         summary["hidden2"] = h2;
         nn::manual_seed(o.seed);
+        // Under mpirun each rank draws its own dropout masks (rank 0 the single-process ones).
+        const std::uint64_t mask_seed = o.seed + 1000003ull * std::uint64_t(dist::rank());
         if (scratch) {
-            ScratchMLP net(h1, h2, p1, p2, o.seed);
+            ScratchMLP net(h1, h2, p1, p2, mask_seed);
             optim::Optimizer optimizer(net.parameters(), optim::SGD{}, sched::Constant{.lr = o.lr});
             example::fit(net, optimizer, d, o, false, out, summary);
         } else {
             auto net = nn::dropout_mlp<float>(h1, h2, p1, p2);
-            net.template layer<3>().seed(o.seed * 2 + 1);
-            net.template layer<6>().seed(o.seed * 2 + 2);
+            net.template layer<3>().seed(mask_seed * 2 + 1);
+            net.template layer<6>().seed(mask_seed * 2 + 2);
             optim::Optimizer optimizer(net.parameters(), optim::SGD{}, sched::Constant{.lr = o.lr});
             example::fit(net, optimizer, d, o, false, out, summary);
         }

@@ -25,7 +25,7 @@ void run(Schedule schedule, const train::CommonOptions& o, bool per_epoch, const
 }  // namespace
 
 int main(int argc, char** argv) {
-    return train::run_main(argc, argv, [&] {
+    return example::run_main_distributed(argc, argv, [&] {
         CLI::App app{"d2l 12.11: LeNet on Fashion-MNIST with a learning-rate schedule"};
         train::CommonOptions o{.epochs = 30, .batch_size = 256, .lr = 0.3};
         train::add_common_flags(app, o, "lenet");
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
         // d2l's rates for each schedule unless --lr is given.
         auto base = [&](double d2l) { return lr_given ? o.lr : d2l; };
 
-        const auto out = train::prepare_out_dir(o.out);
+        // only rank 0 writes files
+        const auto out = dist::is_root() ? train::prepare_out_dir(o.out) : std::filesystem::path(o.out);
         const auto d = example::load_fashion(o.data_path(), limit_train);
         train::Summary summary;
         summary["model"] = "lenet";
