@@ -2,7 +2,7 @@
 // in 10^7 (float rounding): the yardstick for comparing a 2-rank run with a 1-process run, whose
 // gradients differ by the same order each step (the per-rank means are summed in another order).
 // Not a test: run by hand (docs/distributed.md quotes it), e.g.
-//   build/tests/dist/trajectory_sensitivity /work/shared/data 60000 2 0.3
+//   build/tests/dist/trajectory_sensitivity /work/shared/data 60000 2 0.3 [PERTURBATION_SEED]
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -14,11 +14,12 @@ using namespace ctgrad;
 
 int main(int argc, char** argv) {
     if (argc < 5) {
-        std::fprintf(stderr, "usage: %s DATA_DIR TRAIN_IMAGES EPOCHS LR\n", argv[0]);
+        std::fprintf(stderr, "usage: %s DATA_DIR TRAIN_IMAGES EPOCHS LR [PERTURBATION_SEED]\n", argv[0]);
         return 2;
     }
     const std::size_t limit = std::strtoul(argv[2], nullptr, 10), epochs = std::strtoul(argv[3], nullptr, 10);
     const double lr = std::atof(argv[4]);
+    const unsigned perturbation_seed = argc > 5 ? unsigned(std::atoi(argv[5])) : 1u;
     auto raw = data::load_fashion_mnist(argv[1]);
     Tensor<std::uint8_t, 3> imgs = xt::view(raw.train_images, xt::range(0, limit), xt::all(), xt::all());
     Tensor<std::uint8_t, 1> labs = xt::view(raw.train_labels, xt::range(0, limit));
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
         nn::manual_seed(0);  // the trainers' default seed
         auto net = nn::lenet<float>();
         if (perturbed) {  // every weight times 1 +- 1e-7
-            std::mt19937 g(1);
+            std::mt19937 g(perturbation_seed);
             boost::hana::for_each(net.parameters(), [&](auto* p) {
                 for (auto& w : p->value()) w *= 1.f + (g() & 1 ? 1e-7f : -1e-7f);
             });
