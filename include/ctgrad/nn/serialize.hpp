@@ -12,6 +12,7 @@
 /// loads ctgrad's LeNet into d2l's PyTorch LeNet. Three forms:
 ///
 ///     nn::save(model, "lenet.npz");                         // a Sequential (nested ones: "3.0.weight")
+///     nn::save(linear, "fc.npz");                           // one layer: "weight" (out, in), "bias"
 ///     nn::save(optim::params(w, b), "linreg.npz");          // loose Params: keys "0", "1", ... as held
 ///     nn::save(nn::named(optim::params(w, b), {"w", "b"}), "linreg.npz");   // keys of your choice
 ///
@@ -113,10 +114,21 @@ void visit_layer(const std::string& prefix, L& layer, F& f) {
 }
 }  // namespace detail
 
-/// What nn::save / nn::load accept: a Sequential, a parameter list (optim::params(...) or
-/// model.parameters()), or NamedParams.
+namespace detail {
+/// A single layer with `weight` and `bias` (PyTorch's state_dict of one nn.Linear: "weight", "bias").
+template <class M>
+concept single_layer = !is_sequential<M>::value && requires(M& m) {
+    m.weight.value();
+    m.bias.value();
+};
+}  // namespace detail
+
+/// What nn::save / nn::load accept: a Sequential, a single layer with weight and bias (nn::Linear,
+/// nn::Conv2d: keys "weight", "bias"), a parameter list (optim::params(...) or model.parameters()),
+/// or NamedParams.
 template <class M>
 concept Saveable = detail::is_sequential<std::remove_cvref_t<M>>::value ||
+                   detail::single_layer<std::remove_cvref_t<M>> ||
                    detail::is_param_list<std::remove_cvref_t<M>>::value || detail::is_named<std::remove_cvref_t<M>>::value;
 
 /// Calls f(key, Param<T, N>&, transpose) for every parameter of `m` in state-dict order; `transpose`
@@ -126,6 +138,8 @@ void for_each_state(M&& m, F&& f, const std::string& prefix = "") {
     using D = std::remove_cvref_t<M>;
     if constexpr (detail::is_sequential<D>::value) {
         detail::visit_sequential(prefix, m, f);
+    } else if constexpr (detail::single_layer<D>) {
+        detail::visit_layer(prefix, m, f);
     } else if constexpr (detail::is_param_list<D>::value) {
         std::size_t i = 0;
         boost::hana::for_each(m, [&](auto* p) { f(prefix + std::to_string(i++), *p, false); });
