@@ -7,7 +7,8 @@
 ///   - `optim.<i>.<k>`             the update rule's k-th state tensor of parameter i (Adam: k = 0 v, 1 s),
 ///                                 shaped like the parameter as held in memory;
 ///   - `loader.<name>.order`       a DataLoader's current order (uint64);
-///   - `meta`                      a uint8 array holding JSON text: the format name and version, the
+///   - `meta`                      a uint8 array holding JSON text: the format name and version ("format",
+///                                 "format_version"), the
 ///                                 optimizer's update count and schedule position, each loader's
 ///                                 generator state and epoch count, the generators of dropout layers
 ///                                 (and any other the trainer adds), the epoch, the metrics so far and the
@@ -165,8 +166,9 @@ public:
 
     /// Writes the checkpoint to `path` (crash-safe). Throws std::runtime_error naming the file.
     void save(const std::filesystem::path& path) const {
-        nlohmann::ordered_json m = {{"format", format_name}, {"version", format_version}};
-        m.update(meta);
+        nlohmann::ordered_json m = {{"format", format_name}, {"format_version", format_version}};
+        for (auto it = meta.begin(); it != meta.end(); ++it)
+            if (it.key() != "format" && it.key() != "format_version") m[it.key()] = it.value();
         const std::string text = m.dump();
         Tensor<std::uint8_t, 1> bytes = Tensor<std::uint8_t, 1>::from_shape({text.size()});
         std::copy(text.begin(), text.end(), bytes.begin());
@@ -190,10 +192,10 @@ public:
         c.meta = nlohmann::ordered_json::parse(text, nullptr, false);
         if (c.meta.is_discarded() || !c.meta.is_object())
             throw io::FormatError(c.source + ": the checkpoint's 'meta' is not a JSON object");
-        if (c.meta.value("format", "") != format_name || c.meta.value("version", 0) != format_version)
+        if (c.meta.value("format", "") != format_name || c.meta.value("format_version", 0) != format_version)
             throw io::FormatError(c.source + ": expected format " + format_name + " version " +
                                   std::to_string(format_version) + ", found " + c.meta.value("format", "?") + " version " +
-                                  std::to_string(c.meta.value("version", 0)));
+                                  std::to_string(c.meta.value("format_version", 0)));
         return c;
     }
 
