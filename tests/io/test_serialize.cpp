@@ -3,6 +3,8 @@
 // the key and what was expected, leaving the model untouched.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -237,6 +239,31 @@ BOOST_AUTO_TEST_CASE(npy_header_errors) {
     fortran.replace(fortran.find("False"), 5, "True ");
     CHECK_HAS(error_of([&] { parse(fortran); }), "Fortran order");
     CHECK_HAS(error_of([&] { parse("hello"); }), "not a .npy array");
+}
+
+// The figures quoted in the README ("Saving, resuming and PyTorch"): run
+//   build/tests/io/test_serialize --run_test=serialize/lenet_save_load_time --log_level=message
+BOOST_AUTO_TEST_CASE(lenet_save_load_time) {
+    auto net = nn::lenet<float>();
+    const fs::path f = tmp().path / "timed.npz";
+    using clock = std::chrono::steady_clock;
+    constexpr int n = 20;
+    std::vector<double> save_ms, load_ms;
+    for (int i = 0; i < n; ++i) {
+        const auto t0 = clock::now();
+        nn::save(net, f);
+        const auto t1 = clock::now();
+        nn::load(net, f);
+        const auto t2 = clock::now();
+        save_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        load_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+    std::sort(save_ms.begin(), save_ms.end());
+    std::sort(load_ms.begin(), load_ms.end());
+    BOOST_TEST_MESSAGE("LeNet (" << fs::file_size(f) << " bytes): save median " << save_ms[n / 2] << " ms (min "
+                                 << save_ms[0] << ", max " << save_ms[n - 1] << "; includes 2 fsyncs), load median "
+                                 << load_ms[n / 2] << " ms (min " << load_ms[0] << ", max " << load_ms[n - 1] << ")");
+    BOOST_TEST(load_ms[n / 2] < 1000.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
