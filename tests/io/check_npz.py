@@ -66,7 +66,30 @@ def main():
         i = np.load(os.path.join(tmp, "interop.npz"))
         assert i["images"].shape == (16, 1, 28, 28) and i["logits"].shape == (16, 10)
         assert np.isfinite(i["logits"]).all()
-        print(f"PASS: {checked} arrays in {len(files)} files read by numpy {np.__version__}")
+        # The other way: ctgrad reads what numpy writes, stored (savez) and deflated (savez_compressed).
+        rng = np.random.default_rng(1)
+        arrays = {"a.weight": rng.standard_normal((3, 4)).astype(np.float32),
+                  "b": rng.standard_normal(5), "c": np.float32(2.5).reshape(()), "d": np.zeros((0, 3), np.float32)}
+        for save in (np.savez, np.savez_compressed):
+            path = os.path.join(tmp, f"{save.__name__}.npz")
+            save(path, **arrays)
+            got = subprocess.run([sys.argv[1], "--read", path], check=True, capture_output=True, text=True).stdout
+            lines = {l.split()[1]: l.split() for l in got.splitlines()}
+            assert sorted(lines) == sorted(arrays), (save.__name__, got)
+            for k, v in arrays.items():
+                parts = lines[k]
+                vals = parts[-v.size:] if v.size else []
+                assert np.array_equal(np.array([float(x) for x in vals], dtype=v.dtype).reshape(v.shape), v), (k, parts)
+            checked += len(arrays)
+        # A big-endian or Fortran-ordered array is refused with a message naming the member.
+        path = os.path.join(tmp, "bad.npz")
+        np.savez(path, x=np.arange(6, dtype=">f4").reshape(2, 3))
+        r = subprocess.run([sys.argv[1], "--read", path], capture_output=True, text=True)
+        assert r.returncode == 3 and "x.npy" in r.stderr and ">f4" in r.stderr, r.stderr
+        np.savez(path, x=np.asfortranarray(np.arange(6, dtype="<f4").reshape(2, 3)))
+        r = subprocess.run([sys.argv[1], "--read", path], capture_output=True, text=True)
+        assert r.returncode == 3 and "Fortran order" in r.stderr, r.stderr
+        print(f"PASS: {checked} arrays in {len(files) + 2} files, numpy {np.__version__}")
 
 
 if __name__ == "__main__":

@@ -32,8 +32,18 @@ void dump(std::FILE* f, const std::string& file, const std::vector<io::NpyArray>
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 3 && std::string(argv[1]) == "--read") {  // what ctgrad reads from a numpy-written file
+        try {
+            std::FILE* out = stdout;
+            dump(out, "read", io::read_npz(argv[2]));
+        } catch (const io::FormatError& e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            return 3;
+        }
+        return 0;
+    }
     if (argc != 2) {
-        std::fprintf(stderr, "usage: npz_sample DIR\n");
+        std::fprintf(stderr, "usage: npz_sample DIR | npz_sample --read FILE\n");
         return 2;
     }
     const fs::path dir = argv[1];
