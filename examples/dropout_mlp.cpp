@@ -3,6 +3,7 @@
 //   dropout_mlp             concise: nn::Sequential with nn::Dropout layers
 //   dropout_mlp --scratch   from scratch: loose Params, matmul, and a dropout mask drawn by hand
 #include <random>
+#include <sstream>
 
 #include <ctgrad/sched/schedules.hpp>
 
@@ -44,6 +45,21 @@ public:
         return matmul(std::move(h2), W3) + b3;
     }
     auto parameters() { return optim::params(W1, b1, W2, b2, W3, b3); }
+    /// The weights for nn::save / nn::load (keys W1, b1, ... with the shapes held here).
+    auto state() { return nn::named(parameters(), {"W1", "b1", "W2", "b2", "W3", "b3"}); }
+    /// The mask generator's state (for checkpoints).
+    std::string rng_state() const {
+        std::ostringstream s;
+        s << gen_;
+        return s.str();
+    }
+    void set_rng_state(const std::string& state) {
+        std::istringstream s(state);
+        std::mt19937 g;
+        s >> g;
+        if (!s) throw io::FormatError("the scratch MLP's generator state in the checkpoint does not parse");
+        gen_ = g;
+    }
     void train() { training_ = true; }
     void eval() { training_ = false; }
 
@@ -89,11 +105,22 @@ int main(int argc, char** argv) {
         app.add_option("--hidden2", h2, "units of the second hidden layer")->capture_default_str()->check(CLI::PositiveNumber);
         app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")->capture_default_str();
         app.add_flag("--scratch", scratch, "the from-scratch form (Params, matmul and hand-drawn masks)");
+        train::PersistOptions po;
+        train::add_persist_flags(app, po, /*eval=*/true);
         train::parse(app, argc, argv);
+        if (po.eval_only && !app.count("--out")) o.out = "runs/dropout_mlp-eval";  // keep the training run's folder
+        train::check_out_path(o.out);
 
-        // only rank 0 writes files
-        const auto out = dist::is_root() ? train::prepare_out_dir(o.out) : std::filesystem::path(o.out);
+        // The data first: a data error leaves no run folder behind.
         const auto d = example::load_fashion(o.data_path(), limit_train);
+        std::optional<train::RunDir> run_dir;  // only rank 0 creates, locks and writes the run folder
+        if (dist::is_root()) run_dir.emplace(o.out, po.resume);
+        const std::filesystem::path out = run_dir ? run_dir->path() : std::filesystem::path(o.out);
+        // The settings a resumed run must keep (--epochs may change).
+        const train::Summary config{{"--dropout1", p1},        {"--dropout2", p2}, {"--hidden1", h1},
+                                    {"--hidden2", h2},         {"--scratch", scratch}, {"--limit-train", limit_train},
+                                    {"--batch-size", o.batch_size}, {"--lr", o.lr}, {"--seed", o.seed}};
+        const example::RunSetup setup{o, po, out, config};
         train::Summary summary;
         summary["model"] = scratch ? "dropout_mlp (scratch)" : "dropout_mlp";
         summary["dropout1"] = p1;
@@ -105,14 +132,16 @@ int main(int argc, char** argv) {
         const std::uint64_t mask_seed = o.seed + 1000003ull * std::uint64_t(dist::rank());
         if (scratch) {
             ScratchMLP net(h1, h2, p1, p2, mask_seed);
+            if (po.eval_only) return example::evaluate_saved(net, d, setup, summary);
             optim::Optimizer optimizer(net.parameters(), optim::SGD{}, sched::Constant{.lr = o.lr});
-            example::fit(net, optimizer, d, o, false, out, summary);
+            example::fit(net, optimizer, d, setup, false, summary);
         } else {
             auto net = nn::dropout_mlp<float>(h1, h2, p1, p2);
+            if (po.eval_only) return example::evaluate_saved(net, d, setup, summary);
             net.template layer<3>().seed(mask_seed * 2 + 1);
             net.template layer<6>().seed(mask_seed * 2 + 2);
             optim::Optimizer optimizer(net.parameters(), optim::SGD{}, sched::Constant{.lr = o.lr});
-            example::fit(net, optimizer, d, o, false, out, summary);
+            example::fit(net, optimizer, d, setup, false, summary);
         }
     });
 }

@@ -25,6 +25,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -147,6 +148,33 @@ public:
     std::size_t epochs_started() const noexcept { return epoch_id_; }
     /// The order of the current epoch (all examples, including any dropped at the end).
     std::span<const std::size_t> order() const noexcept { return order_; }
+    /// The shuffling generator's state as text (std::mt19937_64's operator<<), for checkpoints.
+    std::string rng_state() const {
+        std::ostringstream s;
+        s << rng_;
+        return s.str();
+    }
+    /// Restores what rng_state(), epochs_started() and order() gave (a checkpoint): the next epoch()
+    /// draws the order an uninterrupted run would, and batch(b) serves the restored epoch. Throws
+    /// DataError if the state does not parse or `order` is not a permutation of 0 .. size()-1.
+    void restore(const std::string& rng_state, std::size_t epochs_started, std::span<const std::size_t> order) {
+        std::mt19937_64 g;
+        std::istringstream s(rng_state);
+        s >> g;
+        if (!s) throw DataError("DataLoader::restore: the generator state does not parse");
+        if (order.size() != size())
+            throw DataError("DataLoader::restore: an order of " + std::to_string(order.size()) + " examples for a data set of " +
+                            std::to_string(size()));
+        std::vector<bool> seen(size());
+        for (std::size_t k : order) {
+            if (k >= size() || seen[k]) throw DataError("DataLoader::restore: the order is not a permutation");
+            seen[k] = true;
+        }
+        rng_ = g;
+        std::copy(order.begin(), order.end(), order_.begin());
+        epoch_id_ = epochs_started;
+        filled_ = npos;
+    }
     /// The data the loader draws from.
     const Tensor<X, XN>& features() const noexcept { return features_.get(); }
     const Tensor<Y, 1>& labels() const noexcept { return labels_.get(); }

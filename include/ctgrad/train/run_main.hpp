@@ -12,6 +12,8 @@ namespace ctgrad::train {
 ///   - ExitRequest{code}: `code` (parse() throws it for `--help` and bad arguments);
 ///   - data::DataError (missing or corrupt data; the message names the file): exit_code::data_problem;
 ///   - Diverged (non-finite loss): exit_code::diverged;
+///   - Interrupted (Ctrl-C, after the trainer wrote its checkpoint): exit_code::interrupted (130);
+///   - ExitWithMessage: its code;
 ///   - any other std::exception: exit_code::failure.
 /// Messages go to stderr prefixed with the program name (from argv[0]). Use it as
 /// `int main(int argc, char** argv) { return train::run_main(argc, argv, [&] { ... }); }`.
