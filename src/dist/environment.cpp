@@ -12,6 +12,22 @@
 
 namespace ctgrad::dist {
 
+namespace {
+/// True if an MPI launcher started this process: mpirun/mpiexec (Open MPI, MPICH, Intel MPI) or
+/// srun with PMI/PMIx set these variables.
+bool started_by_launcher() {
+    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+        if (std::getenv(name)) return true;
+    return false;
+}
+/// Number of processes the launcher started (1 if unknown).
+[[maybe_unused]] long launched_processes() {
+    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+        if (const char* v = std::getenv(name)) return std::strtol(v, nullptr, 10);
+    return 1;  // unknown (PMIx alone): do not refuse
+}
+}  // namespace
+
 #ifdef CTGRAD_WITH_MPI
 
 Environment init(int& argc, char**& argv) {
@@ -21,6 +37,9 @@ Environment init(int& argc, char**& argv) {
         detail::check_mpi(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
         return Environment(false);
     }
+    // Started without a launcher: one process. MPI's singleton start-up would cost about a second
+    // (Open MPI 4) and buy nothing, so MPI stays uninitialised and dist:: describes rank 0 of 1.
+    if (!started_by_launcher()) return Environment(false);
     int provided = 0;
     const int rc = MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     if (rc != MPI_SUCCESS) throw Error(0, "MPI_Init_thread failed (error " + std::to_string(rc) + ")");
@@ -49,16 +68,6 @@ int Environment::finish(int status) noexcept {
 }
 
 #else
-
-namespace {
-/// Number of processes the MPI launcher started (Open MPI's, MPICH's / Intel MPI's and PMIx's
-/// variables); 1 if none is set.
-long launched_processes() {
-    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
-        if (const char* v = std::getenv(name)) return std::strtol(v, nullptr, 10);
-    return 1;
-}
-}  // namespace
 
 Environment init(int&, char**&) {
     if (const long n = launched_processes(); n > 1)

@@ -40,7 +40,10 @@ private:
 
 /// Initialises MPI (MPI_Init_thread with MPI_THREAD_FUNNELED) unless it already is, and sets
 /// MPI_ERRORS_RETURN on the communicator (MPI failures become dist::Error exceptions). Call once,
-/// first thing in main(), and keep the result alive until the end. Throws dist::Error if MPI cannot
+/// first thing in main(), and keep the result alive until the end. A program started without an MPI
+/// launcher (no mpirun/mpiexec/srun variables OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK, PMI_SIZE)
+/// does not initialise MPI: it is one process, and skips MPI's singleton start-up (about a second);
+/// call MPI_Init yourself before init() to force it. Throws dist::Error if MPI cannot
 /// be initialised or gives less than FUNNELED, or (built without MPI) when launched as one of
 /// several MPI processes.
 [[nodiscard]] Environment init(int& argc, char**& argv);
