@@ -1,17 +1,23 @@
 #pragma once
 // The Fashion-MNIST classification loop shared by the lenet and dropout_mlp trainers (d2l's
 // train_ch3 / train_ch6): minibatch SGD, test accuracy after every epoch, metrics.csv,
-// summary.json, a loss/accuracy plot and d2l's summary line.
+// summary.json, a loss/accuracy plot and d2l's summary line; checkpoints, --resume, Ctrl-C,
+// --save, and --load --eval-only.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/data/data.hpp>
 #include <ctgrad/nn/nn.hpp>
+#include <ctgrad/nn/serialize.hpp>
 #include <ctgrad/optim/optimizer.hpp>
 #include <ctgrad/train/train.hpp>
 #include <xtensor/xview.hpp>
+
+#include "distributed.hpp"
 
 namespace example {
 using namespace ctgrad;
@@ -21,6 +27,13 @@ struct FashionData {
     Tensor<float, 4> train_x, test_x;
     Tensor<std::uint8_t, 1> train_y, test_y;
 };
+
+/// Fashion-MNIST's class names, by label.
+inline const std::vector<std::string>& fashion_classes() {
+    static const std::vector<std::string> names{"t-shirt", "trouser", "pullover", "dress", "coat",
+                                                "sandal",  "shirt",   "sneaker",  "bag",   "ankle boot"};
+    return names;
+}
 
 /// Loads the data set from `dir`, keeping the first `limit_train` training images (0: all).
 inline FashionData load_fashion(const std::filesystem::path& dir, std::size_t limit_train) {
@@ -33,63 +46,252 @@ inline FashionData load_fashion(const std::filesystem::path& dir, std::size_t li
             std::move(raw.train_labels), std::move(raw.test_labels)};
 }
 
-/// Trains `net` with `opt` for opt.epochs epochs; the schedule advances per epoch when
-/// `per_epoch` (the optimizer must then have been built with optim::Pace::per_epoch). Fills
-/// `summary` with the final figures and writes the run's files into `out`.
-template <class Net, class Opt>
-void fit(Net& net, Opt& optimizer, const FashionData& d, const train::CommonOptions& o, bool per_epoch,
-         const std::filesystem::path& out, train::Summary& summary) {
-    data::DataLoader train_loader(d.train_x, d.train_y, {.batch_size = o.batch_size, .shuffle = true, .seed = o.seed});
-    data::DataLoader test_loader(d.test_x, d.test_y, {.batch_size = o.batch_size, .shuffle = false});
-    train::Progress progress(o.epochs, train_loader.num_batches());
-    train::MetricsCsv csv(out / "metrics.csv", {"epoch", "lr", "train_loss", "train_acc", "test_acc", "seconds"});
-    train::Panel loss_panel{.title = "loss", .xlabel = "epoch", .ylabel = "loss"};
-    train::Panel acc_panel{.title = "accuracy", .xlabel = "epoch", .ylabel = "accuracy", .y_range = {{0.0, 1.0}}};
-    train::Curve loss_c{.title = "train loss"}, train_acc_c{.title = "train acc"}, test_acc_c{.title = "test acc"};
+/// How a run is set up besides the model: the common flags, the persistence flags, the run folder,
+/// and the settings a resumed run must share (flag name -> value).
+struct RunSetup {
+    const train::CommonOptions& common;
+    const train::PersistOptions& persist;
+    std::filesystem::path out;  ///< the run folder (rank 0's train::RunDir creates and locks it)
+    train::Summary config;
+};
 
-    train::EpochStats last, test;
+/// The weights of a model as nn::save / nn::load take them: a Sequential itself; another model
+/// offers state() (e.g. nn::named(...) of its Params).
+template <class Net>
+decltype(auto) weights_of(Net& net) {
+    if constexpr (nn::Saveable<Net&>) return (net);
+    else return net.state();
+}
+
+/// Everything of the run at the end of an epoch, or inside one after Ctrl-C (`position`).
+template <class Net, class Opt, class Loader>
+void write_checkpoint(const std::filesystem::path& path, Net& net, const Opt& optimizer, const Loader& loader,
+                      const RunSetup& run, std::size_t epochs_done, const std::optional<train::EpochPosition>& position,
+                      const train::MetricsCsv& csv, double train_seconds) {
+    train::Checkpoint c;
+    c.add_model(weights_of(net));
+    if constexpr (requires { net.rng_state(); }) c.meta["model_rng"] = net.rng_state();
+    c.add_optimizer(optimizer);
+    c.add_loader("train", loader);
+    c.meta["config"] = run.config;
+    c.meta["epochs_done"] = epochs_done;
+    c.meta["train_seconds"] = train_seconds;
+    c.meta["metrics_rows"] = csv.lines();
+    if (position) {
+        const auto& s = position->stats;
+        c.meta["position"] = {{"epoch", position->epoch}, {"next_batch", position->next_batch},
+                              {"loss_sum", s.loss_sum},   {"correct", s.correct},
+                              {"examples", s.examples},   {"batches", s.batches},
+                              {"seconds", s.seconds}};
+    }
+    c.save(path);
+}
+
+/// Trains `net` with `opt` for common.epochs epochs; the schedule advances per epoch when
+/// `per_epoch` (the optimizer must then have been built with optim::Pace::per_epoch). Checkpoints
+/// every persist.checkpoint_every epochs and on Ctrl-C; with persist.resume continues from the
+/// checkpoint in the run folder. Fills `summary` with the final figures and writes the run's files.
+template <class Net, class Opt>
+void fit(Net& net, Opt& optimizer, const FashionData& d, const RunSetup& run, bool per_epoch, train::Summary& summary) {
+    const auto& o = run.common;
+    const auto& out = run.out;
+    const auto ckpt_path = out / "checkpoint.npz";
+    // Under mpirun each rank takes its shard of every batch and of the test set (example::shard()).
+    data::DataLoader train_loader(d.train_x, d.train_y,
+                                  {.batch_size = o.batch_size, .shuffle = true, .seed = o.seed, .shard = shard()});
+    data::DataLoader test_loader(d.test_x, d.test_y, {.batch_size = o.batch_size, .shuffle = false, .shard = shard()});
+    dist::GradientAllReduce sync(net.parameters());  // copies rank 0's initial weights to all ranks
+    const bool root = dist::is_root();                // only rank 0 prints and writes files
+    train::Progress progress(o.epochs, train_loader.num_batches(),
+                             root ? train::Progress::Mode::automatic : train::Progress::Mode::quiet);
+    std::optional<train::MetricsCsv> csv;
+    if (root) csv.emplace(out / "metrics.csv", std::vector<std::string>{"epoch", "lr", "train_loss", "train_acc", "test_acc", "seconds"});
+
+    std::size_t first_epoch = 0;
     double train_seconds = 0;
-    for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
+    std::optional<train::EpochPosition> position;  // inside an interrupted epoch
+    if (run.persist.resume) {
+        if (!std::filesystem::exists(ckpt_path))
+            throw train::ExitWithMessage(train::exit_code::data_problem,
+                                         "--resume: " + out.string() + " holds no checkpoint.npz (nothing to resume; "
+                                                                       "run without --resume to start)");
+        const auto c = train::Checkpoint::read(ckpt_path);
+        train::check_same_flags(c.need("config"), run.config, ckpt_path.string());
+        c.restore_model(weights_of(net));
+        if constexpr (requires { net.set_rng_state(std::string()); }) net.set_rng_state(c.need("model_rng").get<std::string>());
+        c.restore_optimizer(optimizer);
+        c.restore_loader("train", train_loader);
+        first_epoch = c.need("epochs_done").get<std::size_t>();
+        train_seconds = c.need("train_seconds").get<double>();
+        if (csv) csv->restore_lines(c.need("metrics_rows").get<std::vector<std::string>>());
+        if (c.meta.contains("position")) {
+            const auto& p = c.meta["position"];
+            position = train::EpochPosition{p["epoch"], p["next_batch"],
+                                            {p["loss_sum"], p["correct"], p["examples"], p["batches"], p["seconds"]}};
+            if (!root) position->stats.loss_sum = 0, position->stats.correct = 0, position->stats.examples = 0;  // summed below
+        }
+        if (root) std::fprintf(stderr, "resuming %s after %zu epochs%s\n", ckpt_path.c_str(), first_epoch,
+                     position ? (" and " + std::to_string(position->next_batch) + " batches").c_str() : "");
+    }
+    auto checkpoint = [&](std::size_t epochs_done, const std::optional<train::EpochPosition>& pos) {
+        if (root) write_checkpoint(ckpt_path, net, optimizer, train_loader, run, epochs_done, pos, *csv, train_seconds);
+    };
+    // What an unfinished run leaves: a summary that says so, next to its checkpoint and metrics.
+    auto fail_summary = [&](const char* status) {
+        summary["status"] = status;
+        summary["epochs_done"] = first_epoch;
+        if (root) train::write_summary(out, summary);
+    };
+    auto interrupted = [&](const std::optional<train::EpochPosition>& pos, std::size_t epochs_done) {
+        checkpoint(epochs_done, pos);
+        fail_summary("interrupted");
+        throw train::Interrupted(pos, "interrupted; checkpoint written to " + ckpt_path.string() +
+                                          "; continue with the same command plus --resume");
+    };
+
+    train::InterruptGuard on_ctrl_c;
+    train::EpochStats last, test;
+    for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
         const double lr = optimizer.lr();
         net.train();
-        last = train::run_epoch(train_loader, epoch, progress, [&](auto& batch) {
-            auto loss = nn::cross_entropy(net(batch.x), batch.y);
-            const float value = backward(loss);  // adds d loss / d p into every parameter's grad
-            optimizer.step();                    // SGD update; zeroes the gradients
-            return train::StepResult{value, loss.correct()};
-        });
-        train_seconds += last.seconds;
+        try {
+            last = train::run_epoch(
+                train_loader, epoch, progress,
+                [&](auto& batch) {
+                    train::StepResult r;
+                    if (batch.size() > 0) {  // a rank's share of a final batch smaller than the rank count is empty
+                        auto loss = nn::cross_entropy(net(batch.x), batch.y);
+                        r = {backward(loss), loss.correct()};  // adds d loss / d p into every parameter's grad
+                    }
+                    sync(batch.size(), batch.global_count);  // the global batch's gradient on every rank
+                    optimizer.step();                        // SGD update; zeroes the gradients
+                    return r;
+                },
+                position ? &*position : nullptr);
+        } catch (const train::Interrupted& e) {
+            train_seconds += e.position->stats.seconds - (position ? position->stats.seconds : 0.0);
+            interrupted(e.position, epoch);
+        } catch (const train::Diverged&) {
+            fail_summary("diverged");
+            throw;
+        }
+        reduce_over_ranks(last);  // the epoch's figures over all ranks
+        train_seconds += last.seconds - (position ? position->stats.seconds : 0.0);
+        position.reset();
         net.eval();
         test = train::evaluate(test_loader, [&](auto& batch) {
+            if (batch.size() == 0) return train::StepResult{};
             auto loss = nn::cross_entropy(net(batch.x), batch.y);
             const float value = eval(loss)();
             return train::StepResult{value, loss.correct()};
         });
+        reduce_over_ranks(test);
         if (per_epoch) optimizer.advance_schedule();
         char extra[96];
         std::snprintf(extra, sizeof extra, "train acc %.3f, test acc %.3f, lr %.4g", last.accuracy(), test.accuracy(), lr);
         progress.end_epoch(extra);
-        csv.row({epoch + 1, lr, last.loss(), last.accuracy(), test.accuracy(), last.seconds});
-        const double e = double(epoch + 1);
-        loss_c.x.push_back(e), loss_c.y.push_back(last.loss());
-        train_acc_c.x.push_back(e), train_acc_c.y.push_back(last.accuracy());
-        test_acc_c.x.push_back(e), test_acc_c.y.push_back(test.accuracy());
+        if (csv) csv->row({epoch + 1, lr, last.loss(), last.accuracy(), test.accuracy(), last.seconds});
+        first_epoch = epoch + 1;
+        // Written outside the timed epoch: checkpoints do not count as training time.
+        const std::size_t every = run.persist.checkpoint_every;
+        const bool due = (every && (epoch + 1) % every == 0) || epoch + 1 == o.epochs;
+        if (due) checkpoint(epoch + 1, std::nullopt);
+        if (train::interrupt_requested()) interrupted(std::nullopt, epoch + 1);
     }
-    const double examples_per_sec = double(train_loader.size() * o.epochs) / train_seconds;
-    summary["train_loss"] = last.loss();
-    summary["train_acc"] = last.accuracy();
-    summary["test_acc"] = test.accuracy();
-    summary["epochs"] = o.epochs;
-    summary["sec_per_epoch"] = train_seconds / double(o.epochs);
+    if (!root) return;  // the rest reports and writes
+    if (first_epoch == 0 || csv->lines().empty()) throw train::ExitWithMessage(train::exit_code::failure, "no epoch ran");
+
+    // The curves, from metrics.csv's rows (a resumed run has the earlier epochs only there).
+    train::Panel loss_panel{.title = "loss", .xlabel = "epoch", .ylabel = "loss"};
+    train::Panel acc_panel{.title = "accuracy", .xlabel = "epoch", .ylabel = "accuracy", .y_range = {{0.0, 1.0}}};
+    train::Curve loss_c{.title = "train loss"}, train_acc_c{.title = "train acc"}, test_acc_c{.title = "test acc"};
+    double final_train_loss = 0, final_train_acc = 0, final_test_acc = 0;
+    for (const auto& line : csv->lines()) {
+        double e, lr, tl, ta, va, sec;
+        if (std::sscanf(line.c_str(), "%lf,%lf,%lf,%lf,%lf,%lf", &e, &lr, &tl, &ta, &va, &sec) != 6) continue;
+        loss_c.x.push_back(e), loss_c.y.push_back(tl);
+        train_acc_c.x.push_back(e), train_acc_c.y.push_back(ta);
+        test_acc_c.x.push_back(e), test_acc_c.y.push_back(va);
+        final_train_loss = tl, final_train_acc = ta, final_test_acc = va;
+    }
+    const std::size_t epochs = o.epochs;
+    const double examples_per_sec = double(train_loader.size() * epochs) / train_seconds;
+    summary["status"] = "completed";
+    summary["train_loss"] = final_train_loss;
+    summary["train_acc"] = final_train_acc;
+    summary["test_acc"] = final_test_acc;
+    summary["epochs"] = epochs;
+    summary["sec_per_epoch"] = train_seconds / double(epochs);
     summary["train_examples_per_sec"] = examples_per_sec;
     summary["batch_size"] = o.batch_size;
     summary["train_examples"] = train_loader.size();
+    if (run.persist.resume) summary["resumed"] = true;
+    describe_layout(summary, sync);
+    if (!run.persist.save.empty()) {
+        nn::save(weights_of(net), run.persist.save);
+        summary["weights"] = run.persist.save;
+        std::fprintf(stderr, "weights: %s\n", run.persist.save.c_str());
+    }
     train::write_summary(out, summary);
     loss_panel.curves = {loss_c};
     acc_panel.curves = {train_acc_c, test_acc_c};
     train::report(train::plot_curves(out, "plot", {loss_panel, acc_panel}));
-    std::printf("train loss %.3f, train acc %.3f, test acc %.3f\n", last.loss(), last.accuracy(), test.accuracy());
-    std::printf("%.1f examples/sec, %.2f sec/epoch\n", examples_per_sec, train_seconds / double(o.epochs));
+    std::printf("train loss %.3f, train acc %.3f, test acc %.3f\n", final_train_loss, final_train_acc, final_test_acc);
+    std::printf("%.1f examples/sec, %.2f sec/epoch\n", examples_per_sec, train_seconds / double(epochs));
+}
+
+/// --load FILE --eval-only: the test loss and accuracy of saved weights, a per-class accuracy table,
+/// summary.json and a confusion-matrix image in the run folder.
+template <class Net>
+void evaluate_saved(Net& net, const FashionData& d, const RunSetup& run, train::Summary& summary) {
+    if (!dist::is_root()) return;  // under mpirun rank 0 evaluates alone
+    nn::load(weights_of(net), run.persist.load);  // io::FormatError (exit 3) naming the file and key
+    net.eval();
+    data::DataLoader test_loader(d.test_x, d.test_y, {.batch_size = run.common.batch_size, .shuffle = false});
+    constexpr std::size_t K = 10;
+    std::vector<std::vector<double>> confusion(K, std::vector<double>(K, 0.0));
+    const auto stats = train::evaluate(test_loader, [&](auto& batch) {
+        const Tensor<float, 2> logits = eval(net(batch.x));
+        auto loss = nn::cross_entropy(logits, batch.y);
+        const float value = eval(loss)();
+        std::size_t correct = 0;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            std::size_t best = 0;
+            for (std::size_t j = 1; j < K; ++j)
+                if (logits(i, j) > logits(i, best)) best = j;
+            confusion[batch.y(i)][best] += 1;
+            correct += best == batch.y(i);
+        }
+        return train::StepResult{value, correct};
+    });
+    const auto& names = fashion_classes();
+    std::printf("test loss %.3f, test acc %.3f (%s, %zu images)\n", stats.loss(), stats.accuracy(),
+                run.persist.load.c_str(), stats.examples);
+    std::printf("%-12s %8s %8s\n", "class", "images", "acc");
+    train::Summary per_class = train::Summary::object();
+    for (std::size_t k = 0; k < K; ++k) {
+        double n = 0;
+        for (double v : confusion[k]) n += v;
+        const double acc = n > 0 ? confusion[k][k] / n : 0.0;
+        std::printf("%-12s %8.0f %8.3f\n", names[k].c_str(), n, acc);
+        per_class[names[k]] = acc;
+    }
+    summary["status"] = "completed";
+    summary["eval_only"] = true;
+    summary["weights"] = run.persist.load;
+    summary["test_loss"] = stats.loss();
+    summary["test_acc"] = stats.accuracy();
+    summary["test_examples"] = stats.examples;
+    summary["per_class_acc"] = per_class;
+    summary["confusion"] = confusion;
+    train::write_summary(run.out, summary);
+    train::report(train::plot_heatmap(run.out, "confusion",
+                                      {.title = "confusion matrix (" + std::filesystem::path(run.persist.load).filename().string() + ")",
+                                       .xlabel = "predicted",
+                                       .ylabel = "true class",
+                                       .row_labels = names,
+                                       .column_labels = names,
+                                       .values = confusion}));
 }
 
 }  // namespace example

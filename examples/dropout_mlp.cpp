@@ -3,6 +3,7 @@
 //   dropout_mlp             concise: nn::Sequential with nn::Dropout layers
 //   dropout_mlp --scratch   from scratch: loose Params, matmul, and a dropout mask drawn by hand
 #include <random>
+#include <sstream>
 
 #include <ctgrad/sched/schedules.hpp>
 
@@ -44,6 +45,21 @@ public:
         return matmul(std::move(h2), W3) + b3;
     }
     auto parameters() { return optim::params(W1, b1, W2, b2, W3, b3); }
+    /// The weights for nn::save / nn::load (keys W1, b1, ... with the shapes held here).
+    auto state() { return nn::named(parameters(), {"W1", "b1", "W2", "b2", "W3", "b3"}); }
+    /// The mask generator's state (for checkpoints).
+    std::string rng_state() const {
+        std::ostringstream s;
+        s << gen_;
+        return s.str();
+    }
+    void set_rng_state(const std::string& state) {
+        std::istringstream s(state);
+        std::mt19937 g;
+        s >> g;
+        if (!s) throw io::FormatError("the scratch MLP's generator state in the checkpoint does not parse");
+        gen_ = g;
+    }
     void train() { training_ = true; }
     void eval() { training_ = false; }
 
@@ -75,7 +91,7 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
-    return train::run_main(argc, argv, [&] {
+    return example::run_main_distributed(argc, argv, [&] {
         CLI::App app{"d2l 5.6: a dropout MLP on Fashion-MNIST"};
         train::CommonOptions o{.epochs = 10, .batch_size = 256, .lr = 0.1};
         train::add_common_flags(app, o, "dropout_mlp");
@@ -92,10 +108,22 @@ int main(int argc, char** argv) {
             ->capture_default_str()
             ->check(train::count_in(0, 1'000'000'000));
         app.add_flag("--scratch", scratch, "the from-scratch form (Params, matmul and hand-drawn masks)");
+        train::PersistOptions po;
+        train::add_persist_flags(app, po, /*eval=*/true);
         train::parse(app, argc, argv);
+        if (po.eval_only && !app.count("--out")) o.out = "runs/dropout_mlp-eval";  // keep the training run's folder
+        train::check_out_path(o.out);
 
-        const auto out = train::prepare_out_dir(o.out);
+        // The data first: a data error leaves no run folder behind.
         const auto d = example::load_fashion(o.data_path(), limit_train);
+        std::optional<train::RunDir> run_dir;  // only rank 0 creates, locks and writes the run folder
+        if (dist::is_root()) run_dir.emplace(o.out, po.resume);
+        const std::filesystem::path out = run_dir ? run_dir->path() : std::filesystem::path(o.out);
+        // The settings a resumed run must keep (--epochs may change).
+        const train::Summary config{{"--dropout1", p1},        {"--dropout2", p2}, {"--hidden1", h1},
+                                    {"--hidden2", h2},         {"--scratch", scratch}, {"--limit-train", limit_train},
+                                    {"--batch-size", o.batch_size}, {"--lr", o.lr}, {"--seed", o.seed}};
+        const example::RunSetup setup{o, po, out, config};
         train::Summary summary;
         summary["model"] = scratch ? "dropout_mlp (scratch)" : "dropout_mlp";
         summary["dropout1"] = p1;
@@ -103,16 +131,20 @@ int main(int argc, char** argv) {
         summary["hidden1"] = h1;
         summary["hidden2"] = h2;
         nn::manual_seed(o.seed);
+        // Under mpirun each rank draws its own dropout masks (rank 0 the single-process ones).
+        const std::uint64_t mask_seed = o.seed + 1000003ull * std::uint64_t(dist::rank());
         if (scratch) {
-            ScratchMLP net(h1, h2, p1, p2, o.seed);
+            ScratchMLP net(h1, h2, p1, p2, mask_seed);
+            if (po.eval_only) return example::evaluate_saved(net, d, setup, summary);
             optim::Optimizer optimizer(net.parameters(), optim::SGD{}, sched::Constant{.lr = o.lr});
-            example::fit(net, optimizer, d, o, false, out, summary);
+            example::fit(net, optimizer, d, setup, false, summary);
         } else {
             auto net = nn::dropout_mlp<float>(h1, h2, p1, p2);
-            net.template layer<3>().seed(o.seed * 2 + 1);
-            net.template layer<6>().seed(o.seed * 2 + 2);
+            if (po.eval_only) return example::evaluate_saved(net, d, setup, summary);
+            net.template layer<3>().seed(mask_seed * 2 + 1);
+            net.template layer<6>().seed(mask_seed * 2 + 2);
             optim::Optimizer optimizer(net.parameters(), optim::SGD{}, sched::Constant{.lr = o.lr});
-            example::fit(net, optimizer, d, o, false, out, summary);
+            example::fit(net, optimizer, d, setup, false, summary);
         }
     });
 }

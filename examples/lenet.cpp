@@ -2,6 +2,8 @@
 // schedules, d2l's settings as defaults (lr 0.3, batch 256, 30 epochs, schedule stepped per epoch).
 //
 //   lenet --scheduler cosine-warmup --epochs 30
+//   lenet --save lenet.npz                      then: lenet --load lenet.npz --eval-only
+//   lenet --out runs/a   (Ctrl-C)               then: lenet --out runs/a --resume
 #include <map>
 
 #include <ctgrad/sched/schedules.hpp>
@@ -14,18 +16,18 @@ namespace {
 /// Builds the optimizer for `sched` and trains; lr_given: --lr was on the command line and
 /// replaces the schedule's d2l base rate.
 template <class Schedule>
-void run(Schedule schedule, const train::CommonOptions& o, bool per_epoch, const example::FashionData& d,
-         const std::filesystem::path& out, train::Summary& summary) {
-    nn::manual_seed(o.seed);
+void run(Schedule schedule, const example::RunSetup& setup, bool per_epoch, const example::FashionData& d,
+         train::Summary& summary) {
+    nn::manual_seed(setup.common.seed);
     auto net = nn::lenet<float>();
     optim::Optimizer optimizer(net.parameters(), optim::SGD{}, schedule,
                                per_epoch ? optim::Pace::per_epoch : optim::Pace::per_update);
-    example::fit(net, optimizer, d, o, per_epoch, out, summary);
+    example::fit(net, optimizer, d, setup, per_epoch, summary);
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-    return train::run_main(argc, argv, [&] {
+    return example::run_main_distributed(argc, argv, [&] {
         CLI::App app{"d2l 12.11: LeNet on Fashion-MNIST with a learning-rate schedule"};
         train::CommonOptions o{.epochs = 30, .batch_size = 256, .lr = 0.3};
         train::add_common_flags(app, o, "lenet");
@@ -42,30 +44,47 @@ int main(int argc, char** argv) {
         app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")
             ->capture_default_str()
             ->check(train::count_in(0, 1'000'000'000));
+        train::PersistOptions po;
+        train::add_persist_flags(app, po, /*eval=*/true);
         train::parse(app, argc, argv);
+        if (po.eval_only && !app.count("--out")) o.out = "runs/lenet-eval";  // keep the training run's folder
+        train::check_out_path(o.out);
         const bool lr_given = app.count("--lr") > 0;
         const bool per_epoch = per == "epoch";
         // d2l's rates for each schedule unless --lr is given.
         auto base = [&](double d2l) { return lr_given ? o.lr : d2l; };
 
-        const auto out = train::prepare_out_dir(o.out);
+        // The data first: a data error leaves no run folder behind.
         const auto d = example::load_fashion(o.data_path(), limit_train);
+        std::optional<train::RunDir> run_dir;  // only rank 0 creates, locks and writes the run folder
+        if (dist::is_root()) run_dir.emplace(o.out, po.resume);
+        const std::filesystem::path out = run_dir ? run_dir->path() : std::filesystem::path(o.out);
+        // The settings a resumed run must keep (--epochs may change).
+        train::Summary config{{"--scheduler", scheduler}, {"--schedule-per", per}, {"--limit-train", limit_train},
+                              {"--batch-size", o.batch_size}, {"--seed", o.seed}};
+        config["--lr"] = lr_given ? train::Summary(o.lr) : train::Summary("default");
+        const example::RunSetup setup{o, po, out, config};
         train::Summary summary;
         summary["model"] = "lenet";
+        if (po.eval_only) {
+            auto net = nn::lenet<float>();
+            example::evaluate_saved(net, d, setup, summary);
+            return;
+        }
         summary["scheduler"] = scheduler;
         summary["schedule_per"] = per;
         if (scheduler == "constant") {
-            run(sched::Constant{.lr = base(0.3)}, o, per_epoch, d, out, summary);
+            run(sched::Constant{.lr = base(0.3)}, setup, per_epoch, d, summary);
         } else if (scheduler == "sqrt") {
-            run(sched::SquareRoot{.lr = base(0.1)}, o, per_epoch, d, out, summary);
+            run(sched::SquareRoot{.lr = base(0.1)}, setup, per_epoch, d, summary);
         } else if (scheduler == "factor") {
-            run(sched::Factor{.factor = 0.9, .stop_factor_lr = 1e-2, .base_lr = base(0.3)}, o, per_epoch, d, out, summary);
+            run(sched::Factor{.factor = 0.9, .stop_factor_lr = 1e-2, .base_lr = base(0.3)}, setup, per_epoch, d, summary);
         } else if (scheduler == "multifactor") {
-            run(sched::MultiFactor{.steps = {15, 30}, .factor = 0.5, .base_lr = base(0.5)}, o, per_epoch, d, out, summary);
+            run(sched::MultiFactor{.steps = {15, 30}, .factor = 0.5, .base_lr = base(0.5)}, setup, per_epoch, d, summary);
         } else if (scheduler == "cosine") {
-            run(sched::Cosine{.max_update = 20, .base_lr = base(0.3), .final_lr = 0.01}, o, per_epoch, d, out, summary);
+            run(sched::Cosine{.max_update = 20, .base_lr = base(0.3), .final_lr = 0.01}, setup, per_epoch, d, summary);
         } else {
-            run(sched::cosine_with_warmup(20, base(0.3), 0.01, /*warmup_steps=*/5), o, per_epoch, d, out, summary);
+            run(sched::cosine_with_warmup(20, base(0.3), 0.01, /*warmup_steps=*/5), setup, per_epoch, d, summary);
         }
     });
 }

@@ -1,5 +1,7 @@
 #include <ctgrad/train/metrics.hpp>
 
+#include <ctgrad/io/atomic_file.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -22,20 +24,33 @@ std::string Cell::str() const {
 }
 
 MetricsCsv::MetricsCsv(const std::filesystem::path& path, std::vector<std::string> columns)
-    : path_(path), columns_(std::move(columns)), f_(path) {
-    for (std::size_t i = 0; i < columns_.size(); ++i) f_ << (i ? "," : "") << Cell(columns_[i]).str();
-    f_ << '\n' << std::flush;
-    if (!f_) throw std::runtime_error("cannot write " + path_.string());
+    : path_(path), columns_(std::move(columns)) {
+    for (std::size_t i = 0; i < columns_.size(); ++i) header_.append(i ? "," : "").append(Cell(columns_[i]).str());
+    header_ += '\n';
+    write();
+}
+
+void MetricsCsv::write() const {
+    std::string text = header_;
+    for (const auto& l : lines_) text.append(l).append("\n");
+    io::write_file_atomic(path_, text);
 }
 
 void MetricsCsv::row(const std::vector<Cell>& values) {
     if (values.size() != columns_.size())
         throw std::invalid_argument("MetricsCsv::row: " + std::to_string(values.size()) + " values for " +
                                     std::to_string(columns_.size()) + " columns of " + path_.string());
-    for (std::size_t i = 0; i < values.size(); ++i) f_ << (i ? "," : "") << values[i].str();
-    f_ << '\n' << std::flush;
-    if (!f_) throw std::runtime_error("cannot write " + path_.string());
+    std::string line;
+    for (std::size_t i = 0; i < values.size(); ++i) line.append(i ? "," : "").append(values[i].str());
+    lines_.push_back(std::move(line));
+    write();
     ++rows_;
+}
+
+void MetricsCsv::restore_lines(std::vector<std::string> lines) {
+    lines_ = std::move(lines);
+    rows_ = lines_.size();
+    write();
 }
 
 }  // namespace ctgrad::train

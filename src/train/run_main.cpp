@@ -6,6 +6,7 @@
 #include <string>
 
 #include <ctgrad/data/error.hpp>
+#include <ctgrad/train/interrupt.hpp>
 
 namespace ctgrad::train {
 
@@ -24,6 +25,10 @@ int run_main(int argc, char** argv, const std::function<int()>& body) noexcept {
     } catch (const ExitRequest& e) {
         std::fflush(stdout);
         return e.code;
+    } catch (const Interrupted& e) {
+        return fail("", e.what(), exit_code::interrupted);
+    } catch (const ExitWithMessage& e) {
+        return fail("", e.what(), e.code());
     } catch (const data::DataError& e) {
         return fail("data error: ", e.what(), exit_code::data_problem);
     } catch (const Diverged& e) {

@@ -12,10 +12,48 @@ import math
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
+import zipfile
+
+TIMING_COLUMNS = {"seconds", "time_s"}
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def without_timings(rows):
+    """metrics.csv rows with the timing columns removed (they differ between any two runs)."""
+    keep = [i for i, c in enumerate(rows[0]) if c not in TIMING_COLUMNS]
+    return [[r[i] for i in keep] for r in rows]
+
+
+def npz_members(path):
+    """The members of an .npz and their bytes (the zip's timestamps differ between runs)."""
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def run(cmd, env, timeout):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    print("$", " ".join(cmd), "->", proc.returncode)
+    return proc
+
+
+def same_run(tmp, full_out, full_npz, other_out, other_npz, what):
+    a, b = without_timings(read_rows(os.path.join(full_out, "metrics.csv"))), \
+        without_timings(read_rows(os.path.join(other_out, "metrics.csv")))
+    if a != b:
+        fail(f"{what}: metrics.csv rows differ from the uninterrupted run's:\n{a}\n{b}")
+    if npz_members(full_npz) != npz_members(other_npz):
+        fail(f"{what}: the final weights differ from the uninterrupted run's")
+    print(f"{what}: {len(a) - 1} metrics rows and {len(npz_members(full_npz))} weight arrays identical")
 
 
 def fail(msg, proc=None):
@@ -46,6 +84,20 @@ def main():
     p.add_argument("--check", action="append", default=[],
                    help="Python expression over s (summary), rows (metrics.csv), out (stdout), err (stderr)")
     p.add_argument("--timeout", type=float, default=300)
+    p.add_argument("--resume-at", type=int, metavar="K",
+                   help="also run with --epochs K, then --resume with the full arguments; compare weights and rows")
+    p.add_argument("--interrupt-after", type=float, metavar="SECONDS",
+                   help="also run, send SIGINT after SECONDS (expect 130), --resume; compare with the full run")
+    p.add_argument("--eval-after", action="store_true",
+                   help="then --load the saved weights --eval-only: the same test_acc, a per-class table")
+    p.add_argument("--out-is-file", action="store_true", help="pass --out naming an existing file")
+    p.add_argument("--prefill-out", action="store_true",
+                   help="put an earlier run's summary.json and plot.png into --out first: they must not survive")
+    p.add_argument("--first-run", action="append", default=[], metavar="ARG",
+                   help="run the trainer with these arguments (and --out) before the run under test")
+    p.add_argument("--expect-no-out", action="store_true", help="the --out folder must not exist afterwards")
+    p.add_argument("--concurrent", action="store_true",
+                   help="start a second run on the same --out while the first runs: refused with exit 3 naming its pid")
     p.add_argument("args", nargs=argparse.REMAINDER)
     a = p.parse_args()
     args = [x for x in a.args if x != "--"]
@@ -65,10 +117,46 @@ def main():
         preexec = lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     with tempfile.TemporaryDirectory(prefix="ctgrad-example-") as tmp:
+        # "{tmp}" in an argument stands for this test's temporary folder.
+        args = [x.replace("{tmp}", tmp) for x in args]
+        a.first_run = [x.replace("{tmp}", tmp) for x in a.first_run]
         env = dict(os.environ)
         out_dir = os.path.join(tmp, "run")
         if a.outputs:
             args += ["--out", out_dir]
+        if a.out_is_file:
+            with open(os.path.join(tmp, "a-file"), "w") as f:
+                f.write("not a folder\n")
+            args += ["--out", os.path.join(tmp, "a-file")]
+        if a.prefill_out:
+            os.makedirs(out_dir)
+            with open(os.path.join(out_dir, "summary.json"), "w") as f:
+                json.dump({"status": "completed", "from_an_earlier_run": True}, f)
+            with open(os.path.join(out_dir, "plot.png"), "w") as f:
+                f.write("an earlier run's plot")
+            with open(os.path.join(out_dir, "notes.txt"), "w") as f:
+                f.write("the user's own file")
+        if a.first_run:
+            first = run([a.exe] + a.first_run + ["--out", out_dir], env, a.timeout)
+            if first.returncode != 0:
+                fail("the first run failed", first)
+        full_npz = os.path.join(tmp, "full.npz")
+        if a.resume_at or a.interrupt_after or a.eval_after:
+            args += ["--save", full_npz]
+        if a.concurrent:
+            first = subprocess.Popen([a.exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            lock = os.path.join(out_dir, ".lock")
+            for _ in range(600):
+                if os.path.exists(lock) and open(lock).read().strip():
+                    break
+                time.sleep(0.05)
+            second = run([a.exe] + args, env, a.timeout)
+            out1, err1 = first.communicate(timeout=a.timeout)
+            if second.returncode != 3 or str(first.pid) not in second.stderr:
+                fail(f"second run: exit {second.returncode}, expected 3 and a message naming pid {first.pid}", second)
+            if first.returncode != 0:
+                fail(f"first run: exit {first.returncode}\n{out1}\n{err1}")
+            print("second run refused:", second.stderr.strip())
         if a.corrupt_airfoil is not None:
             src = os.path.join(data_dir, "airfoil", "airfoil_self_noise.dat")
             os.makedirs(os.path.join(tmp, "data", "airfoil"))
@@ -99,8 +187,12 @@ def main():
         if a.no_gnuplot:
             os.makedirs(os.path.join(tmp, "bin"))
             env["PATH"] = os.path.join(tmp, "bin")
-        proc = subprocess.run([a.exe] + args, capture_output=True, text=True, env=env, timeout=a.timeout,
-                              preexec_fn=preexec)
+        if a.concurrent:
+            args = [x for x in args]  # the first run's files are checked below like any run's
+            proc = subprocess.CompletedProcess([a.exe] + args, 0, out1, err1)
+        else:
+            proc = subprocess.run([a.exe] + args, capture_output=True, text=True, env=env, timeout=a.timeout,
+                                  preexec_fn=preexec)
         print("$", " ".join([a.exe] + args))
         print(proc.stdout, end="")
         print(proc.stderr, end="", file=sys.stderr)
@@ -115,6 +207,72 @@ def main():
         for text in a.stderr_lacks:
             if text in proc.stderr:
                 fail(f"stderr contains {text!r}", proc)
+
+        if a.expect_no_out and os.path.exists(out_dir):
+            fail(f"the run left {out_dir} behind: {os.listdir(out_dir)}", proc)
+        if a.prefill_out:
+            if os.path.exists(os.path.join(out_dir, "summary.json")):
+                with open(os.path.join(out_dir, "summary.json")) as f:
+                    if "from_an_earlier_run" in json.load(f):
+                        fail("the earlier run's summary.json survived", proc)
+            if os.path.exists(os.path.join(out_dir, "plot.png")) and open(os.path.join(out_dir, "plot.png"), "rb").read() == b"an earlier run's plot":
+                fail("the earlier run's plot.png survived", proc)
+            if not os.path.exists(os.path.join(out_dir, "notes.txt")):
+                fail("the user's own file in --out was removed", proc)
+            if a.expect_exit != 0:
+                with open(os.path.join(out_dir, "summary.json")) as f:
+                    st = json.load(f).get("status")
+                if st not in ("diverged", "interrupted"):
+                    fail(f"a failed run's summary.json says status {st!r}", proc)
+        base = [x for x in args if x not in ("--save", full_npz)]
+        if a.resume_at:
+            part = os.path.join(tmp, "part")
+            epochs = [x for x in base]
+            if "--epochs" in epochs:
+                epochs[epochs.index("--epochs") + 1] = str(a.resume_at)
+            else:
+                epochs += ["--epochs", str(a.resume_at)]
+            first = run([a.exe] + [x if x != out_dir else part for x in epochs], env, a.timeout)
+            if first.returncode != 0:
+                fail("the first part failed", first)
+            second = run([a.exe] + [x if x != out_dir else part for x in base] +
+                         ["--resume", "--save", os.path.join(tmp, "resumed.npz")], env, a.timeout)
+            if second.returncode != 0:
+                fail("the resumed run failed", second)
+            same_run(tmp, out_dir, full_npz, part, os.path.join(tmp, "resumed.npz"), f"resumed after {a.resume_at} epochs")
+        if a.interrupt_after:
+            part = os.path.join(tmp, "interrupted")
+            cmd = [a.exe] + [x if x != out_dir else part for x in base]
+            p2 = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            time.sleep(a.interrupt_after)
+            p2.send_signal(signal.SIGINT)
+            o2, e2 = p2.communicate(timeout=a.timeout)
+            print("$", " ".join(cmd), "(SIGINT after", a.interrupt_after, "s) ->", p2.returncode)
+            if p2.returncode != 130 or "--resume" not in e2:
+                fail(f"interrupted run: exit {p2.returncode}, expected 130 and a hint naming --resume\n{o2}\n{e2}")
+            with open(os.path.join(part, "summary.json")) as f:
+                if json.load(f).get("status") != "interrupted":
+                    fail("the interrupted run's summary.json does not say status interrupted")
+            second = run(cmd + ["--resume", "--save", os.path.join(tmp, "resumed.npz")], env, a.timeout)
+            if second.returncode != 0:
+                fail("the resumed run failed", second)
+            print(second.stderr.strip().splitlines()[0] if second.stderr.strip() else "")
+            same_run(tmp, out_dir, full_npz, part, os.path.join(tmp, "resumed.npz"), "resumed after Ctrl-C")
+        if a.eval_after:
+            ev = os.path.join(tmp, "eval")
+            third = run([a.exe, "--load", full_npz, "--eval-only", "--out", ev] +
+                        [x for x in base if x not in ("--out", out_dir)], env, a.timeout)
+            if third.returncode != 0 or "ankle boot" not in third.stdout:
+                fail("--eval-only failed or printed no per-class table", third)
+            with open(os.path.join(ev, "summary.json")) as f:
+                es = json.load(f)
+            with open(os.path.join(out_dir, "summary.json")) as f:
+                ts = json.load(f)
+            if es["test_acc"] != ts["test_acc"] or es["status"] != "completed" or len(es["per_class_acc"]) != 10:
+                fail(f"--eval-only: test_acc {es['test_acc']} vs the training run's {ts['test_acc']}")
+            if shutil.which("gnuplot") and not os.path.getsize(os.path.join(ev, "confusion.png")) > 0:
+                fail("no confusion.png")
+            print(f"--eval-only: test_acc {es['test_acc']} as at the end of training")
 
         s, rows = {}, []
         if a.outputs and a.expect_exit == 0:

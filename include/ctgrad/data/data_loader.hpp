@@ -25,6 +25,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -35,12 +36,24 @@
 
 namespace ctgrad::data {
 
+/// Which share of every batch this process takes in data-parallel training (see LoaderOptions::shard).
+struct Shard {
+    std::size_t rank = 0;  ///< this process's share, 0 <= rank < size (dist::rank())
+    std::size_t size = 1;  ///< number of shares (dist::size()); 1: the whole batch
+};
+
 /// DataLoader settings; PyTorch's names and d2l's defaults (keep the last partial batch).
 struct LoaderOptions {
     std::size_t batch_size = 1;  ///< examples per batch (> 0)
     bool shuffle = true;         ///< draw a new random order each epoch; false: 0, 1, 2, ... every epoch
     bool drop_last = false;      ///< drop the final batch if it holds fewer than batch_size examples
     std::uint64_t seed = 0;      ///< seed of the std::mt19937_64 that draws the orders
+    /// Data parallelism: batch b holds this shard's part of global batch b, the batch a single
+    /// process would see. A global batch of n examples is cut into `size` consecutive parts of
+    /// n / size examples, the first n % size parts one more (a part may be empty when n < size).
+    /// num_batches(), size() and order() stay global; Batch::global_count is n. Every shard must use
+    /// the same seed, batch_size, shuffle and drop_last, so all draw the same order.
+    Shard shard{};
 };
 
 /// One minibatch, owned by the DataLoader and overwritten when the iteration moves on.
@@ -49,6 +62,7 @@ struct Batch {
     Tensor<X, XN> x;                        ///< size() x (the features' trailing shape)
     Tensor<Y, 1> y;                         ///< size() labels
     std::span<const std::size_t> indices;   ///< data-set index of each example, in batch order
+    std::size_t global_count = 0;           ///< examples of the global batch over all shards (== size() unsharded)
     /// Number of examples in this batch.
     std::size_t size() const noexcept { return indices.size(); }
 };
@@ -100,6 +114,9 @@ public:
             throw DataError("DataLoader: features hold " + std::to_string(n) + " examples (shape[0]) but labels hold " +
                             std::to_string(labels_.get().size()));
         if (opt_.batch_size == 0) throw DataError("DataLoader: batch_size must be at least 1");
+        if (opt_.shard.size == 0 || opt_.shard.rank >= opt_.shard.size)
+            throw DataError("DataLoader: shard rank " + std::to_string(opt_.shard.rank) + " of " +
+                            std::to_string(opt_.shard.size) + " shards (need rank < size)");
         row_ = 1;
         for (std::size_t d = 1; d < XN; ++d) row_ *= features_.get().shape(d);
         order_.resize(n);
@@ -132,6 +149,33 @@ public:
     std::size_t epochs_started() const noexcept { return epoch_id_; }
     /// The order of the current epoch (all examples, including any dropped at the end).
     std::span<const std::size_t> order() const noexcept { return order_; }
+    /// The shuffling generator's state as text (std::mt19937_64's operator<<), for checkpoints.
+    std::string rng_state() const {
+        std::ostringstream s;
+        s << rng_;
+        return s.str();
+    }
+    /// Restores what rng_state(), epochs_started() and order() gave (a checkpoint): the next epoch()
+    /// draws the order an uninterrupted run would, and batch(b) serves the restored epoch. Throws
+    /// DataError if the state does not parse or `order` is not a permutation of 0 .. size()-1.
+    void restore(const std::string& rng_state, std::size_t epochs_started, std::span<const std::size_t> order) {
+        std::mt19937_64 g;
+        std::istringstream s(rng_state);
+        s >> g;
+        if (!s) throw DataError("DataLoader::restore: the generator state does not parse");
+        if (order.size() != size())
+            throw DataError("DataLoader::restore: an order of " + std::to_string(order.size()) + " examples for a data set of " +
+                            std::to_string(size()));
+        std::vector<bool> seen(size());
+        for (std::size_t k : order) {
+            if (k >= size() || seen[k]) throw DataError("DataLoader::restore: the order is not a permutation");
+            seen[k] = true;
+        }
+        rng_ = g;
+        std::copy(order.begin(), order.end(), order_.begin());
+        epoch_id_ = epochs_started;
+        filled_ = npos;
+    }
     /// The data the loader draws from.
     const Tensor<X, XN>& features() const noexcept { return features_.get(); }
     /// The whole data set's labels.
@@ -142,10 +186,15 @@ public:
         if (b >= num_batches())
             throw std::out_of_range("DataLoader::batch: batch " + std::to_string(b) + " of " +
                                     std::to_string(num_batches()));
-        const std::size_t begin = b * opt_.batch_size;
-        const std::size_t count = std::min(opt_.batch_size, size() - begin);
-        batch_type& out = count == opt_.batch_size ? full_ : tail_;
+        const std::size_t global_begin = b * opt_.batch_size;
+        const std::size_t global_count = std::min(opt_.batch_size, size() - global_begin);
+        batch_type& out = global_count == opt_.batch_size ? full_ : tail_;
         if (filled_ == b) return out;
+        // This shard's consecutive part of the global batch (the whole of it unsharded).
+        const std::size_t part = global_count / opt_.shard.size, extra = global_count % opt_.shard.size;
+        const std::size_t begin = global_begin + opt_.shard.rank * part + std::min(opt_.shard.rank, extra);
+        const std::size_t count = part + (opt_.shard.rank < extra ? 1 : 0);
+        out.global_count = global_count;
         std::array<std::size_t, XN> xs;
         xs[0] = count;
         for (std::size_t d = 1; d < XN; ++d) xs[d] = features_.get().shape(d);

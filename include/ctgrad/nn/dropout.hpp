@@ -97,6 +97,8 @@ public:
     }
     /// Restarts the mask generator from `s` (same seed, same masks).
     void seed(std::uint64_t s) { state_ = s; }
+    /// The generator's current state (for checkpoints): seed(state()) later continues the same masks.
+    std::uint64_t state() const noexcept { return state_; }
 
     /// Fills `mask` with 0 or 1/(1-p); false (mask untouched) when dropout is inactive.
     template <class T>

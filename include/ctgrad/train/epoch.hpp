@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include <ctgrad/train/errors.hpp>
+#include <ctgrad/train/interrupt.hpp>
 #include <ctgrad/train/metrics.hpp>
 #include <ctgrad/train/progress.hpp>
 #include <ctgrad/train/timer.hpp>
@@ -42,18 +43,33 @@ StepResult to_step_result(const R& r) {
 /// does forward, backward and the optimizer step, and returns the mean loss of the batch or a
 /// StepResult). Throws Diverged as soon as a loss is not finite. Reports each batch to `progress`
 /// (begin_epoch() is called here; call end_epoch() yourself after any evaluation). `epoch` is 0-based.
+///
+/// Interruption and resumption: after each step, if Ctrl-C arrived under an InterruptGuard, throws
+/// Interrupted with the EpochPosition (the batches done and their sums). Given such a position
+/// (`resume`, e.g. from a checkpoint, with the loader restored to that epoch's order), the epoch
+/// continues from its next batch without drawing a new order, and the returned stats are those of
+/// the whole epoch, as if it had not been interrupted.
 template <class Loader, class Step>
-EpochStats run_epoch(Loader& loader, std::size_t epoch, Progress& progress, Step&& step) {
-    EpochStats stats;
+EpochStats run_epoch(Loader& loader, std::size_t epoch, Progress& progress, Step&& step,
+                     const EpochPosition* resume = nullptr) {
+    EpochStats stats = resume ? resume->stats : EpochStats{};
+    const double before = stats.seconds;
+    std::size_t b = resume ? resume->next_batch : 0;
     progress.begin_epoch(epoch);
+    if (!resume) (void)loader.epoch();  // draws this epoch's order
     Timer timer;
-    for (auto& batch : loader.epoch()) {
+    for (const std::size_t n = loader.num_batches(); b < n; ++b) {
+        auto& batch = loader.batch(b);
         const StepResult r = detail::to_step_result(step(batch));
         check_finite(r.loss, epoch + 1, stats.batches + 1);
         stats.add(r.loss, batch.size(), r.correct);
         progress.step(batch.size(), r.loss);
+        if (interrupt_requested()) [[unlikely]] {
+            stats.seconds = before + timer.stop();
+            throw Interrupted(EpochPosition{epoch, b + 1, stats});
+        }
     }
-    stats.seconds = timer.stop();
+    stats.seconds = before + timer.stop();
     return stats;
 }
 

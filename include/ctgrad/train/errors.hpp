@@ -44,3 +44,19 @@ struct ExitRequest {
 };
 
 }  // namespace ctgrad::train
+
+namespace ctgrad::train {
+
+/// Ends the program with `code` after printing the message (prefixed with the program name) to
+/// stderr; caught by run_main(). For failures that are neither data nor divergence, e.g. an `--out`
+/// that is a file (exit_code::bad_arguments) or a run folder in use (exit_code::data_problem).
+class ExitWithMessage : public std::runtime_error {
+public:
+    ExitWithMessage(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    int code() const noexcept { return code_; }
+
+private:
+    int code_;
+};
+
+}  // namespace ctgrad::train

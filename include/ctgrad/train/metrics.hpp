@@ -43,15 +43,20 @@ private:
     std::variant<double, std::string> v_;
 };
 
-/// Writes metrics.csv: a header row, then one row per row() call, flushed at once (an interrupted run
-/// keeps its rows).
+/// Writes metrics.csv: a header row, then one row per row() call. The file is small and rewritten
+/// whole at every row, crash-safely (a temporary file fsync'd and renamed into place), so a kill at
+/// any moment leaves the rows so far, complete.
 class MetricsCsv {
 public:
-    /// Creates (truncates) `path` and writes the header. Throws std::runtime_error naming the file if
-    /// it cannot be written.
+    /// Creates (replaces) `path` with the header. Throws std::runtime_error naming the file if it
+    /// cannot be written.
     MetricsCsv(const std::filesystem::path& path, std::vector<std::string> columns);
     /// Appends a row; throws std::invalid_argument unless it has one value per column.
     void row(const std::vector<Cell>& values);
+    /// The data rows as written (CSV text, without the header), e.g. for a checkpoint.
+    const std::vector<std::string>& lines() const noexcept { return lines_; }
+    /// Replaces the data rows by `lines` (from lines() of an earlier run being resumed) and rewrites the file.
+    void restore_lines(std::vector<std::string> lines);
     /// The header's column names.
     const std::vector<std::string>& columns() const noexcept { return columns_; }
     /// The file written.
@@ -62,8 +67,10 @@ public:
 private:
     std::filesystem::path path_;
     std::vector<std::string> columns_;
-    std::ofstream f_;
+    std::string header_;
+    std::vector<std::string> lines_;
     std::size_t rows_ = 0;
+    void write() const;
 };
 
 /// Sums over the batches of an epoch (or an evaluation pass): loss weighted by batch size, correct

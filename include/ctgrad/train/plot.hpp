@@ -53,6 +53,14 @@ struct ContourTrace {
     std::vector<std::array<double, 2>> trajectory{};
 };
 
+/// A matrix drawn as a heat map with its numbers in the cells, e.g. a confusion matrix (rows: true
+/// class, columns: predicted class).
+struct Heatmap {
+    std::string title{}, xlabel{}, ylabel{};
+    std::vector<std::string> row_labels{}, column_labels{};
+    std::vector<std::vector<double>> values{};  ///< values[row][column]
+};
+
 /// What a plot call produced.
 struct PlotResult {
     bool drawn = false;             ///< the image was written
@@ -71,6 +79,9 @@ PlotResult plot_curves(const std::filesystem::path& dir, const std::string& stem
 
 /// The same for a contour plot with a trajectory.
 PlotResult plot_contour(const std::filesystem::path& dir, const std::string& stem, const ContourTrace& trace);
+
+/// The same for a heat map.
+PlotResult plot_heatmap(const std::filesystem::path& dir, const std::string& stem, const Heatmap& map);
 
 /// Prints result.message on stderr.
 void report(const PlotResult& result);

@@ -13,6 +13,8 @@ namespace ctgrad::train {
 ///   - data::DataError (missing or corrupt data; the message names the file): exit_code::data_problem;
 ///   - Diverged (non-finite loss): exit_code::diverged;
 ///   - std::bad_alloc: exit_code::failure, with "out of memory: ..." and a hint to ask for less;
+///   - Interrupted (Ctrl-C, after the trainer wrote its checkpoint): exit_code::interrupted (130);
+///   - ExitWithMessage: its code;
 ///   - any other std::exception: exit_code::failure.
 /// Messages go to stderr prefixed with the program name (from argv[0]). Use it as
 /// `int main(int argc, char** argv) { return train::run_main(argc, argv, [&] { ... }); }`.

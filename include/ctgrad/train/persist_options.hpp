@@ -1,0 +1,57 @@
+#pragma once
+/// \file The persistence flags of the trainers: `--checkpoint-every N`, `--resume`, `--save FILE`,
+/// and for classifiers `--load FILE --eval-only`; and the check that a resumed run keeps its flags.
+#include <cstddef>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <ctgrad/train/errors.hpp>
+#include <ctgrad/train/exit_codes.hpp>
+#include <ctgrad/train/summary.hpp>
+
+namespace ctgrad::train {
+
+/// Values of the persistence flags.
+struct PersistOptions {
+    std::size_t checkpoint_every = 1;  ///< epochs between checkpoints (0: only at the end and on Ctrl-C)
+    bool resume = false;               ///< continue the run in --out from its checkpoint.npz
+    std::string save{};                ///< write the final weights here (.npz)
+    std::string load{};                ///< read the weights from here (with eval_only)
+    bool eval_only = false;            ///< evaluate the loaded weights on the test set, no training
+};
+
+/// Adds the flags; `eval` also adds --load and --eval-only. `o.checkpoint_every` is the default shown.
+inline void add_persist_flags(CLI::App& app, PersistOptions& o, bool eval) {
+    app.add_option("--checkpoint-every", o.checkpoint_every,
+                   "write <out>/checkpoint.npz every N epochs (0: only at the end and on Ctrl-C)")
+        ->capture_default_str();
+    app.add_flag("--resume", o.resume,
+                 "continue the run in --out from its last checkpoint (same model flags; --epochs may grow)");
+    app.add_option("--save", o.save, "write the final weights to FILE (.npz, PyTorch state_dict keys)");
+    if (eval) {
+        auto* load = app.add_option("--load", o.load, "read the weights from FILE (.npz written by --save)");
+        auto* only = app.add_flag("--eval-only", o.eval_only,
+                                  "no training: test loss, accuracy, per-class table and confusion matrix of --load");
+        only->needs(load);
+        load->needs(only);
+        app.get_option("--resume")->excludes(only);
+    }
+}
+
+/// Refuses to resume when a setting of the run in the checkpoint (`saved`: flag name -> value, as
+/// `now` is built) differs from the command line's: ExitWithMessage(bad_arguments) naming the flag
+/// and both values.
+inline void check_same_flags(const Summary& saved, const Summary& now, const std::string& checkpoint) {
+    for (auto it = now.begin(); it != now.end(); ++it) {
+        const auto& key = it.key();
+        const std::string was = saved.contains(key) ? saved[key].dump() : std::string("(not set)");
+        if (was != it.value().dump())
+            throw ExitWithMessage(exit_code::bad_arguments,
+                                  "--resume: " + key + " differs: the run in " + checkpoint + " used " + key + " " + was +
+                                      ", this command gives " + it.value().dump() +
+                                      " (resume with the same model flags, or start a fresh run without --resume)");
+    }
+}
+
+}  // namespace ctgrad::train
