@@ -140,6 +140,7 @@ Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Se
         if (c->meta.contains("next_batch")) next_batch = c->meta["next_batch"].get<std::size_t>();
     }
     auto checkpoint = [&](std::size_t epochs_done, std::optional<std::size_t> batch) {
+        csv.flush();
         train::Checkpoint c;
         c.add_model(model.parameters());
         c.add_optimizer(optimizer);
@@ -362,6 +363,7 @@ int main(int argc, char** argv) {
         }
         summary["status"] = "completed";
         if (po.resume) summary["resumed"] = true;
+        csv.flush();
         train::write_summary(out, summary);
         train::report(train::plot_curves(out, "plot", {by_epoch, by_time}));
         for (const auto& l : lines) std::printf("%s\n", l.c_str());

@@ -124,6 +124,7 @@ void fit(Net& net, Opt& optimizer, const FashionData& d, const RunSetup& run, bo
                      position ? (" and " + std::to_string(position->next_batch) + " batches").c_str() : "");
     }
     auto checkpoint = [&](std::size_t epochs_done, const std::optional<train::EpochPosition>& pos) {
+        csv.flush();
         write_checkpoint(ckpt_path, net, optimizer, train_loader, run, epochs_done, pos, csv, train_seconds);
     };
     // What an unfinished run leaves: a summary that says so, next to its checkpoint and metrics.
@@ -208,6 +209,7 @@ void fit(Net& net, Opt& optimizer, const FashionData& d, const RunSetup& run, bo
     summary["batch_size"] = o.batch_size;
     summary["train_examples"] = train_loader.size();
     if (run.persist.resume) summary["resumed"] = true;
+    csv.flush();
     if (!run.persist.save.empty()) {
         nn::save(weights_of(net), run.persist.save);
         summary["weights"] = run.persist.save;
