@@ -147,6 +147,7 @@ Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Se
     }
     auto checkpoint = [&](std::size_t epochs_done, std::optional<std::size_t> batch) {
         if (!csv) return;  // rank 0 writes it
+        csv->flush();
         train::Checkpoint c;
         c.add_model(model.parameters());
         c.add_optimizer(optimizer);
@@ -386,6 +387,7 @@ int main(int argc, char** argv) {
         summary["ranks"] = dist::size();
         summary["threads_per_rank"] = example::threads_per_rank();
         if (!root) return;
+        csv->flush();
         train::write_summary(out, summary);
         train::report(train::plot_curves(out, "plot", {by_epoch, by_time}));
         for (const auto& l : lines) std::printf("%s\n", l.c_str());

@@ -134,7 +134,9 @@ void fit(Net& net, Opt& optimizer, const FashionData& d, const RunSetup& run, bo
                      position ? (" and " + std::to_string(position->next_batch) + " batches").c_str() : "");
     }
     auto checkpoint = [&](std::size_t epochs_done, const std::optional<train::EpochPosition>& pos) {
-        if (root) write_checkpoint(ckpt_path, net, optimizer, train_loader, run, epochs_done, pos, *csv, train_seconds);
+        if (!root) return;
+        csv->flush();
+        write_checkpoint(ckpt_path, net, optimizer, train_loader, run, epochs_done, pos, *csv, train_seconds);
     };
     // What an unfinished run leaves: a summary that says so, next to its checkpoint and metrics.
     auto fail_summary = [&](const char* status) {
@@ -227,6 +229,7 @@ void fit(Net& net, Opt& optimizer, const FashionData& d, const RunSetup& run, bo
     summary["train_examples"] = train_loader.size();
     if (run.persist.resume) summary["resumed"] = true;
     describe_layout(summary, sync);
+    csv->flush();
     if (!run.persist.save.empty()) {
         nn::save(weights_of(net), run.persist.save);
         summary["weights"] = run.persist.save;

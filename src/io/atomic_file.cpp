@@ -52,14 +52,14 @@ AtomicReplace::~AtomicReplace() {
     if (!done_) ::unlink(temp_.c_str());
 }
 
-void AtomicReplace::commit() {
-    sync_path(temp_, false);
+void AtomicReplace::commit(bool durable) {
+    if (durable) sync_path(temp_, false);
     if (::rename(temp_.c_str(), target_.c_str()) != 0) fail("rename a temporary file onto", target_, errno);
     done_ = true;
-    sync_path(folder_of(target_), true);
+    if (durable) sync_path(folder_of(target_), true);
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes, bool durable) {
     AtomicReplace r(path);
     const int fd = ::open(r.temp().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) fail("write", path, errno);
@@ -77,7 +77,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
         left -= std::size_t(n);
     }
     if (::close(fd) != 0) fail("write", path, errno);
-    r.commit();  // fsync, rename, fsync of the folder
+    r.commit(durable);  // fsync, rename, fsync of the folder
 }
 
 }  // namespace ctgrad::io

@@ -2,6 +2,7 @@
 
 #include <ctgrad/io/atomic_file.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -27,13 +28,35 @@ MetricsCsv::MetricsCsv(const std::filesystem::path& path, std::vector<std::strin
     : path_(path), columns_(std::move(columns)) {
     for (std::size_t i = 0; i < columns_.size(); ++i) header_.append(i ? "," : "").append(Cell(columns_[i]).str());
     header_ += '\n';
-    write();
+    write(true);
 }
 
-void MetricsCsv::write() const {
+namespace {
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void MetricsCsv::write(bool force_sync) {
     std::string text = header_;
     for (const auto& l : lines_) text.append(l).append("\n");
-    io::write_file_atomic(path_, text);
+    const double now = now_seconds();
+    const bool sync = force_sync || now - last_sync_ >= 1.0;
+    io::write_file_atomic(path_, text, sync);
+    last_write_ = now;
+    if (sync) last_sync_ = now;
+    dirty_ = false;
+}
+
+void MetricsCsv::flush() {
+    if (dirty_ || last_sync_ < last_write_) write(true);
+}
+
+MetricsCsv::~MetricsCsv() {
+    try {
+        flush();
+    } catch (...) {
+    }
 }
 
 void MetricsCsv::row(const std::vector<Cell>& values) {
@@ -43,14 +66,15 @@ void MetricsCsv::row(const std::vector<Cell>& values) {
     std::string line;
     for (std::size_t i = 0; i < values.size(); ++i) line.append(i ? "," : "").append(values[i].str());
     lines_.push_back(std::move(line));
-    write();
     ++rows_;
+    dirty_ = true;
+    if (now_seconds() - last_write_ >= 0.05) write(false);
 }
 
 void MetricsCsv::restore_lines(std::vector<std::string> lines) {
     lines_ = std::move(lines);
     rows_ = lines_.size();
-    write();
+    write(true);
 }
 
 }  // namespace ctgrad::train

@@ -64,12 +64,23 @@ RunDir::RunDir(fs::path dir, bool resume) : dir_(std::move(dir)) {
     if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) < 0) {
         // The pid is only for the message a second run prints; the lock itself holds.
     }
-    // Leftovers: temporary files of writes a kill interrupted, and (fresh run) an earlier run's files.
+    // Leftovers: temporary files of writes a kill interrupted (ours: ".<name>.XXXXXX"; libzip's,
+    // made next to ours while it writes an archive: ".<name>.XXXXXX.XXXXXX"), and (fresh run) an
+    // earlier run's files.
+    const auto is_temp_of = [](std::string_view name, const std::string& f) {
+        if (name.size() < f.size() + 2 || name[0] != '.' || name.substr(1, f.size()) != f || name[f.size() + 1] != '.')
+            return false;
+        const std::string_view rest = name.substr(f.size() + 2);
+        const auto suffix = [](std::string_view x) {
+            return x.size() == 6 && x.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+                                        std::string_view::npos;
+        };
+        return suffix(rest) || (rest.size() == 13 && rest[6] == '.' && suffix(rest.substr(0, 6)) && suffix(rest.substr(7)));
+    };
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
         const std::string name = entry.path().filename().string();
         for (const auto& f : run_files()) {
-            const bool temp = name.size() == f.size() + 8 && name[0] == '.' &&
-                              std::string_view(name).substr(1, f.size()) == f && name[f.size() + 1] == '.';
+            const bool temp = is_temp_of(name, f);
             if (temp || (!resume && name == f)) {
                 std::error_code rm;
                 fs::remove(entry.path(), rm);
