@@ -18,6 +18,7 @@ namespace ctgrad::dist {
 /// rank 0 and train alone.
 class Environment {
 public:
+    /// Takes over the session from `other`, which no longer finalizes MPI.
     Environment(Environment&& other) noexcept : owner_(other.owner_) { other.owner_ = false; }
     Environment& operator=(Environment&&) = delete;
     Environment(const Environment&) = delete;

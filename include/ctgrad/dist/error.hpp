@@ -11,6 +11,7 @@ namespace ctgrad::dist {
 /// ctgrad sets MPI_ERRORS_RETURN on its communicator, so MPI errors arrive here instead of aborting.
 class Error : public std::runtime_error {
 public:
+    /// The failure seen by process `rank`, with message `what`.
     Error(int rank, const std::string& what) : std::runtime_error(what), rank_(rank) {}
     /// The rank of the process that saw the failure.
     int rank() const noexcept { return rank_; }

@@ -115,10 +115,12 @@ public:
 
     /// Number of gradient elements reduced per call; bytes() = elements() x sizeof(T).
     std::size_t elements() const noexcept { return elements_; }
+    /// Number of gradient bytes reduced per call.
     std::size_t bytes() const noexcept { return elements_ * sizeof(value_type); }
     /// Calls so far and the wall time spent in MPI_Allreduce (including waiting for slower ranks),
     /// for measuring the communication share of a step.
     std::size_t calls() const noexcept { return calls_; }
+    /// Wall time in seconds spent in MPI_Allreduce over those calls.
     double seconds() const noexcept { return seconds_; }
     /// Sets calls() and seconds() back to 0.
     void reset_timer() noexcept { calls_ = 0, seconds_ = 0; }
@@ -150,6 +152,7 @@ private:
     double seconds_ = 0;
 };
 
+/// Deduces the parameter tuple type from the constructor's argument.
 template <class Params>
 GradientAllReduce(Params, bool) -> GradientAllReduce<Params>;
 

@@ -17,7 +17,9 @@ public:
     static constexpr std::size_t rank = N;
     /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = NeedsGrad;
+    /// Node protocol: a boundary node is read by its consumer's region through one cursor (its result).
     static constexpr std::size_t own_cursors = 1;
+    /// Node protocol: true: this node materialises its result instead of fusing into its consumer's loop.
     static constexpr bool is_boundary = true;
 
     /// The result's shape (valid after prepare()).
@@ -28,6 +30,7 @@ public:
     /// The result's elements, contiguous and row-major (valid after prepare()).
     const T* data() const { return static_cast<const D&>(*this).value_ptr(); }
 
+    /// Node protocol: binds the cursor over the result (and, if needed, the gradient buffer) and pushes it into sink.
     void collect(CursorSink<T>& sink) {
         cur_.bind(data(), shape_);
         cur_.grad = nullptr;

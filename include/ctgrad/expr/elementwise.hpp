@@ -57,6 +57,7 @@ public:
     using T = typename E::value_type;
     /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = E::needs_grad;
+    /// Node protocol: the std::tuple of its fused operand node types (the region's cursor count is derived from these).
     using operands = std::tuple<E>;
 
     // By reference: a node argument is moved once, straight into place (whole subtrees move at
@@ -69,7 +70,9 @@ public:
     void prepare() { e_.prepare(); }
     /// The result's shape (valid after prepare()).
     Shape<E::rank> shape() const { return e_.shape(); }
+    /// Node protocol: collects the operand's cursors (this node has none of its own).
     void collect(CursorSink<T>& sink) { e_.collect(sink); }
+    /// Node protocol: the value at flat index j as a scalar or SIMD batch V, with what bwd() needs (the tape).
     template <class V>
     CTGRAD_INLINE auto fwd(std::size_t j) const {
         auto c = e_.template fwd<V>(j);
@@ -101,6 +104,7 @@ public:
     static constexpr std::size_t N = L::rank > R::rank ? L::rank : R::rank;
     /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = L::needs_grad || R::needs_grad;
+    /// Node protocol: the std::tuple of its fused operand node types (the region's cursor count is derived from these).
     using operands = std::tuple<L, R>;
 
     /// Takes the operands by value (moved in).
@@ -115,6 +119,7 @@ public:
     }
     /// The result's shape (valid after prepare()).
     const Shape<N>& shape() const { return shape_; }
+    /// Node protocol: collects the operands' cursors, left then right (this node has none of its own).
     void collect(CursorSink<T>& sink) {
         l_.collect(sink);
         r_.collect(sink);
@@ -236,9 +241,12 @@ struct Relu {
 /// log(1 + e^x), computed as log1p(e^-|x|) + max(x, 0): no overflow for large x, and no loss of
 /// the (tiny) result for very negative x. Its derivative is sigmoid(x).
 struct Softplus {
+    /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::log1p(vm::exp(-vm::abs(x))) + vm::max(x, V(0)); }
+    /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
     template <class V> static CTGRAD_INLINE V df(const V& x, const V&, const V& g) { return g / (V(1) + vm::exp(-x)); }
 };
+/// 1 / (1 + e^-x), the logistic function.
 struct Sigmoid {
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return V(1) / (V(1) + vm::exp(-x)); }

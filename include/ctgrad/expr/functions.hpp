@@ -44,12 +44,15 @@ auto mixed_xtensor_error() {
 template <class L, class R>
     requires MixedXtensorOperands<L, R>
 auto operator+(L&&, R&&) { return detail::mixed_xtensor_error<L, R>(); }
+/// As operator+: mixing an xtensor expression with a ctgrad operand does not compile.
 template <class L, class R>
     requires MixedXtensorOperands<L, R>
 auto operator-(L&&, R&&) { return detail::mixed_xtensor_error<L, R>(); }
+/// As operator+: mixing an xtensor expression with a ctgrad operand does not compile.
 template <class L, class R>
     requires MixedXtensorOperands<L, R>
 auto operator*(L&&, R&&) { return detail::mixed_xtensor_error<L, R>(); }
+/// As operator+: mixing an xtensor expression with a ctgrad operand does not compile.
 template <class L, class R>
     requires MixedXtensorOperands<L, R>
 auto operator/(L&&, R&&) { return detail::mixed_xtensor_error<L, R>(); }
@@ -100,6 +103,7 @@ template <TensorLike E> auto square(E&& e) { return detail::make_unary<ops::Squa
 /// A ReLU that its producer does not fuse: an elementwise node.
 template <>
 struct Unfused<ops::Relu> {
+    /// ReLU of `producer`, as an elementwise node.
     template <class P>
     static auto apply(P&& producer) { return detail::make_unary<ops::Relu>(std::forward<P>(producer)); }
 };

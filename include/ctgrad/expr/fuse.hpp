@@ -25,8 +25,11 @@ template <class Kind, std::size_t K, std::size_t S = K>
 struct Pool {
     static_assert(std::is_same_v<Kind, Max> || std::is_same_v<Kind, Avg>, "ops::Pool: the kind is ops::Max or ops::Avg");
     static_assert(K > 0 && S > 0, "ops::Pool: window and stride must be positive");
+    /// The pooling kind: ops::Max or ops::Avg.
     using kind = Kind;
+    /// The window size K.
     static constexpr std::size_t kernel = K;
+    /// The stride S.
     static constexpr std::size_t stride = S;
 };
 }  // namespace ops

@@ -44,6 +44,7 @@ public:
     void prepare() {
         if (!same_shape(p_->grad().shape(), p_->value().shape())) p_->zero_grad();
     }
+    /// Node protocol: binds the cursor over the value and gradient and pushes it into sink.
     void collect(CursorSink<T>& sink) {
         this->cur_.bind(p_->value().data(), p_->value().shape());
         this->cur_.grad = p_->grad().data();
@@ -85,6 +86,7 @@ public:
     }
     /// Node protocol: nothing to evaluate before the loop.
     void prepare() {}
+    /// Node protocol: binds the cursor over the tensor (no gradient) and pushes it into sink.
     void collect(CursorSink<T>& sink) {
         this->cur_.bind(tensor().data(), tensor().shape());
         this->cur_.grad = nullptr;
@@ -111,6 +113,7 @@ public:
     using value_type = T;
     /// A single element: rank 0.
     static constexpr std::size_t rank = 0;
+    /// Node protocol: false: a constant receives no gradient.
     static constexpr bool needs_grad = false;
     /// Node protocol: true for a node that materialises its result instead of fusing into its consumer's loop.
     static constexpr bool is_boundary = false;
@@ -121,7 +124,9 @@ public:
     void prepare() {}
     /// The result's shape (valid after prepare()).
     Shape<0> shape() const { return {}; }
+    /// Node protocol: nothing to collect (the number is held by value, no cursor).
     void collect(CursorSink<T>&) {}
+    /// Node protocol: the number as a scalar or SIMD batch V, at every index.
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(v_)}; }
     /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
@@ -153,8 +158,11 @@ public:
     using value_type = T;
     /// The number of dimensions of the result.
     static constexpr std::size_t rank = N;
+    /// Node protocol: one cursor, over the gradient data.
     static constexpr std::size_t own_cursors = 1;
+    /// Views `data` of shape `shape` (not owned), scaled by `scale`.
     GradView(const T* data, const Shape<N>& shape, T scale = T(1)) : data_(data), shape_(shape), scale_(scale) {}
+    /// Node protocol: binds the cursor over the data and pushes it into sink.
     void collect(CursorSink<T>& sink) {
         cur_.bind(data_, shape_);
         sink.push(cur_);
@@ -186,8 +194,11 @@ public:
     using value_type = T;
     /// A single element: rank 0.
     static constexpr std::size_t rank = 0;
+    /// The gradient `g` at every element.
     explicit ScalarGrad(T g) : g_(g) {}
+    /// Node protocol: nothing to collect (the number is held by value, no cursor).
     void collect(CursorSink<T>&) {}
+    /// Node protocol: the gradient as a scalar or SIMD batch V, at every index.
     template <class V>
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t) const { return {V(g_)}; }
     /// The gradient's elements if they have exactly shape `s` and need no scaling, else nullptr.

@@ -91,6 +91,7 @@ struct Cursor {
 template <class T>
 class CursorSink {
 public:
+    /// A sink filling the cursor pointers [first, last).
     CursorSink(Cursor<T>** first, Cursor<T>** last) noexcept : pos_(first), end_(last) {}
     /// Appends a cursor; throws std::logic_error past the bound.
     CTGRAD_INLINE void push(Cursor<T>& c) {
@@ -133,7 +134,7 @@ struct operands_cursor_count<std::tuple<Es...>> {
 };
 }  // namespace detail
 
-/// Calls step.template operator()<V>(j) over a row of n elements: SIMD batches, then a scalar tail.
+/// Calls `step.template operator()<V>(j)` over a row of n elements: SIMD batches, then a scalar tail.
 template <class T, class Step>
 CTGRAD_INLINE void simd_row(std::size_t n, Step&& step) {
     using B = xsimd::batch<T>;

@@ -40,10 +40,15 @@ namespace ctgrad {
 template <class T, std::size_t N>
 class TensorView {
 public:
+    /// Views `data` (not owned) as a tensor of shape `shape`.
     TensorView(T* data, const Shape<N>& shape) noexcept : data_(data), shape_(shape) {}
+    /// The first element.
     T* data() const noexcept { return data_; }
+    /// The shape.
     const Shape<N>& shape() const noexcept { return shape_; }
+    /// The extent of dimension `d`.
     std::size_t shape(std::size_t d) const noexcept { return shape_[d]; }
+    /// The number of elements.
     std::size_t size() const noexcept { return shape_size(shape_); }
     /// Element (i0, ..., i{N-1}).
     template <std::integral... I>
@@ -84,7 +89,9 @@ template <class Op, class... E>
 class OpNode : public Boundary<OpNode<Op, E...>, std::common_type_t<typename E::value_type...>,
                                detail::shape_rank<detail::op_shape_t<Op, E...>>::value, (E::needs_grad || ...)> {
 public:
+    /// The scalar type.
     using T = std::common_type_t<typename E::value_type...>;
+    /// The number of dimensions of the result (the rank of the op's shape()).
     static constexpr std::size_t M = detail::shape_rank<detail::op_shape_t<Op, E...>>::value;
     static_assert((std::is_same_v<typename E::value_type, T> && ...), "ctgrad::apply_op: the operands' scalar types differ");
     static_assert(BoundaryOp<Op, T, E...>,
@@ -92,8 +99,10 @@ public:
                   "backward(TensorView<const T, M> gy, TensorView<const T, M> y, TensorView<T, R>... gx, "
                   "TensorView<const T, R>... x) (see ctgrad/expr/op.hpp)");
 
+    /// Applies `op` to the operand nodes `e`... (both moved in).
     explicit OpNode(Op op, E&&... e) : op_(std::move(op)), e_(std::move(e)...) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         std::apply([](auto&... e) { (e.prepare(), ...); }, e_);
         in_ = std::apply([](auto&... e) { return std::tuple<Shape<E::rank>...>(e.shape()...); }, e_);
@@ -101,6 +110,7 @@ public:
         materialize_all(std::index_sequence_for<E...>{});
         call_forward(std::index_sequence_for<E...>{});
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) { call_backward(g, std::index_sequence_for<E...>{}); }
     /// The op object (its state after forward, e.g. for inspection in tests).
     const Op& op() const { return op_; }

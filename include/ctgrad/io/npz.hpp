@@ -21,6 +21,7 @@ namespace ctgrad::io {
 /// Derives from data::DataError, so the trainers exit with status 3.
 class FormatError : public data::DataError {
 public:
+    /// An error with message `what`.
     explicit FormatError(const std::string& what) : data::DataError(what) {}
 };
 
@@ -54,9 +55,13 @@ constexpr DType dtype_of() {
 /// One array of an archive: its key (the member name without ".npy"), element type, shape (C order)
 /// and raw little-endian bytes (product(shape) * dtype_size(dtype) of them).
 struct NpyArray {
+    /// The member name without ".npy".
     std::string key;
+    /// The element type.
     DType dtype = DType::f4;
+    /// The shape, in C order.
     std::vector<std::size_t> shape;
+    /// The raw little-endian element bytes.
     std::vector<std::byte> bytes;
 
     /// product(shape) (1 for a scalar, shape {}).

@@ -33,6 +33,7 @@ struct Tanh : detail::ShapePreserving {
 
 /// log(1 + e^x), stable for large |x|
 struct Softplus : detail::ShapePreserving {
+    /// The activation applied to an expression.
     template <TensorLike E> auto operator()(E&& x) { return softplus(std::forward<E>(x)); }
 };
 

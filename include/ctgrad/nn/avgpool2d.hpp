@@ -17,13 +17,16 @@ namespace ctgrad::nn {
 /// AvgPool2d with padding 0): y = mean of the window, d x = d y / K² spread over the window.
 template <std::size_t K, std::size_t S>
 struct AvgPool2dOp {
+    /// The op's name for error messages, e.g. `nn::AvgPool2d<2, 2>`.
     static std::string name() { return "nn::AvgPool2d<" + std::to_string(K) + ", " + std::to_string(S) + ">"; }
 
+    /// The output shape for an NCHW input shape; throws std::invalid_argument if the image is smaller than the window.
     Shape<4> shape(const Shape<4>& x) const {
         if (x[2] < K || x[3] < K)
             throw std::invalid_argument(name() + ": the input shape " + shape_string(x) + " is smaller than the window");
         return {x[0], x[1], (x[2] - K) / S + 1, (x[3] - K) / S + 1};
     }
+    /// Writes y, the mean of each window of x.
     template <class T>
     void forward(TensorView<T, 4> y, TensorView<const T, 4> x) const {
         const std::size_t planes = y.shape(0) * y.shape(1), oh = y.shape(2), ow = y.shape(3);
@@ -41,6 +44,7 @@ struct AvgPool2dOp {
                 }
         }
     }
+    /// Writes gx: each window's gy / K² spread over its pixels (nothing if gx is not wanted).
     template <class T>
     void backward(TensorView<const T, 4> gy, TensorView<const T, 4>, TensorView<T, 4> gx, TensorView<const T, 4>) const {
         if (!gx.data()) return;
@@ -67,14 +71,17 @@ class AvgPool2d {
     static_assert(Kernel > 0 && Stride > 0, "nn::AvgPool2d: kernel and stride must be positive");
 
 public:
+    /// The layer applied to an NCHW expression (fused into a producer that can pool in its own pass).
     template <TensorLike E>
     auto operator()(E&& x) {
         static_assert(node_t<E>::rank == 4, "nn::AvgPool2d needs a rank-4 NCHW input");
         // A producer that can pool in its own pass (nn::Conv2d without ReLU) takes it over.
         return fuse(to_node<operand_value_t<E>>(std::forward<E>(x)), ops::Pool<ops::Avg, Kernel, Stride>{});
     }
+    /// No trainable parameters: an empty tuple.
     auto parameters() { return boost::hana::make_tuple(); }
 
+    /// Shape inference for Sequential: the output dims for input dims D (a mismatch fails to compile, naming the numbers).
     template <class D>
     static constexpr auto infer(D) {
         if constexpr (std::is_same_v<D, AnyDims>) {
@@ -100,6 +107,7 @@ namespace ctgrad {
 /// Average pooling that its producer does not fuse: the boundary op nn::AvgPool2dOp.
 template <std::size_t K, std::size_t S>
 struct Unfused<ops::Pool<ops::Avg, K, S>> {
+    /// Average pooling of `producer`, as an nn::AvgPool2dOp node.
     template <class P>
     static auto apply(P&& producer) {
         return apply_op(nn::AvgPool2dOp<K, S>{}, std::forward<P>(producer));

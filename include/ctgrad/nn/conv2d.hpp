@@ -45,6 +45,7 @@ public:
     static_assert(std::is_same_v<typename W::value_type, T> && std::is_same_v<typename B::value_type, T>,
                   "nn::conv2d: the input, weight and bias scalar types differ");
 
+    /// Convolves `e` with weight `w` and bias `b` (moved in).
     Conv2dNode(E&& e, W&& w, B&& b) : e_(std::move(e)), w_(std::move(w)), b_(std::move(b)) {}
 
     /// Whether the kernel can apply consumer C after the epilogue so far (fuse() asks).
@@ -221,6 +222,7 @@ public:
         static_assert(node_t<E>::rank == 4, "nn::Conv2d needs a rank-4 NCHW input");
         return conv2d<Stride, Padding>(std::forward<E>(x), weight, bias);
     }
+    /// The trainable parameters: a Hana tuple of pointers to weight and bias.
     auto parameters() & { return boost::hana::make_tuple(&weight, &bias); }
     CTGRAD_LVALUE_LAYER_ONLY(Conv2d)
 

@@ -22,7 +22,9 @@ public:
     using T = typename E::value_type;
     /// Node protocol: true if a Param is below this node, so the reverse pass visits it.
     static constexpr bool needs_grad = E::needs_grad;
+    /// Node protocol: one cursor of its own, over the mask.
     static constexpr std::size_t own_cursors = 1;  // the mask
+    /// Node protocol: the std::tuple of its fused operand node types (the region's cursor count is derived from these).
     using operands = std::tuple<E>;
 
     /// Dropout of `e` with the masks of `layer` (referenced: the layer must outlive the expression).
@@ -31,6 +33,7 @@ public:
     void prepare();
     /// The result's shape (valid after prepare()).
     auto shape() const { return e_.shape(); }
+    /// Node protocol: collects the operand's cursors, then binds the mask cursor and pushes it into sink.
     void collect(CursorSink<T>& sink) {
         e_.collect(sink);
         if (mask_.size()) mask_cur_.bind(mask_.data(), e_.shape());
@@ -78,8 +81,10 @@ public:
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
         return DropoutNode<decltype(n)>(std::move(n), *this);
     }
+    /// No trainable parameters: an empty tuple.
     auto parameters() & { return boost::hana::make_tuple(); }
     CTGRAD_LVALUE_LAYER_ONLY(Dropout)
+    /// Shape inference for Sequential: the output dims for input dims D, which are D (Dropout keeps the shape).
     template <class D>
     static constexpr D infer(D) { return {}; }
 

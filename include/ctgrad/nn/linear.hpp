@@ -49,6 +49,7 @@ public:
         return matmul(std::move(checked), weight) + bias;
     }
 
+    /// The trainable parameters: a Hana tuple of pointers to weight and bias.
     auto parameters() & { return boost::hana::make_tuple(&weight, &bias); }
     CTGRAD_LVALUE_LAYER_ONLY(Linear)
 

@@ -94,6 +94,7 @@ namespace ctgrad {
 /// Max pooling that its producer does not fuse: an nn::MaxPool2dNode.
 template <std::size_t K, std::size_t S>
 struct Unfused<ops::Pool<ops::Max, K, S>> {
+    /// Max pooling of `producer`, as an nn::MaxPool2dNode.
     template <class P>
     static auto apply(P&& producer) {
         using N = std::remove_cvref_t<P>;

@@ -29,11 +29,15 @@ struct ResidualShapes {
 template <class E, class F>
 class ResidualNode : public Boundary<ResidualNode<E, F>, typename E::value_type, E::rank, true> {
 public:
+    /// The scalar type.
     using T = typename E::value_type;
+    /// The number of dimensions of the input and the result.
     static constexpr std::size_t N = E::rank;
 
+    /// x + f(x) for the input node `e` (moved in) and the layer `f` (referenced: it must outlive the expression).
     ResidualNode(E e, F& f) : e_(std::move(e)), x_(std::make_shared<Param<T, N>>()), sum_(make_sum(*x_, f)) {}
 
+    /// Node protocol: evaluates what must exist before the fused loop (boundary operands, shapes; a boundary node fills its result).
     void prepare() {
         e_.prepare();
         in_ = e_.shape();
@@ -49,6 +53,7 @@ public:
         this->set_shape(in_);
         write_sum(this->out_.data());
     }
+    /// Boundary protocol: the reverse pass from g = d loss / d output (contiguous, of shape()) into the operands.
     void backward_kernel(const T* g) {
         x_->zero_grad();
         GradView<T, N> up(g, in_);
@@ -79,22 +84,27 @@ private:
 template <class F>
 class Residual {
 public:
+    /// Wraps the layer `f` (moved in).
     explicit Residual(F f) : f_(std::move(f)) {}
 
+    /// The layer applied to an expression: a ResidualNode computing x + f(x).
     template <TensorLike E>
     auto operator()(E&& x) & {
         auto n = to_node<operand_value_t<E>>(std::forward<E>(x));
         return ResidualNode<decltype(n), F>(std::move(n), f_);
     }
+    /// The wrapped layer's parameters.
     auto parameters() & { return f_.parameters(); }
     CTGRAD_LVALUE_LAYER_ONLY(Residual)
 
+    /// Shape inference for Sequential: D itself (f must keep the shape, else a compile error).
     template <class D>
     static constexpr D infer(D) {
         using Out = decltype(F::infer(D{}));
         static_assert(detail::ResidualShapes<D, Out>::ok);
         return {};
     }
+    /// Training or evaluation mode, passed on to the wrapped layer (if it has modes).
     void set_training(bool on) {
         if constexpr (requires { f_.set_training(on); }) f_.set_training(on);
         else if constexpr (requires { f_.train(); }) on ? f_.train() : f_.eval();
@@ -106,6 +116,7 @@ private:
     F f_;
 };
 
+/// Deduces the layer type from the constructor's argument.
 template <class F>
 Residual(F) -> Residual<F>;
 

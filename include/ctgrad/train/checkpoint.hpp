@@ -45,7 +45,9 @@ namespace ctgrad::train {
 /// A checkpoint being written or one that was read (see the file comment).
 class Checkpoint {
 public:
+    /// The format name, written as `format` in the `meta` array.
     static constexpr const char* format_name = "ctgrad-checkpoint";
+    /// The format version, written as `format_version` in the `meta` array.
     static constexpr int format_version = 1;
 
     /// Scalars and small structured values (stored as the `meta` array).

@@ -90,7 +90,9 @@ inline CLI::Validator positive_real() { return real_in(0, HUGE_VAL, Ends::open);
 /// Upper limits of the common flags (far above any sensible run; they exist so that a typo cannot
 /// request 2^64 epochs or a thread per byte).
 inline constexpr std::uint64_t max_epochs = 1'000'000;
+/// Upper limit of the batch size flag.
 inline constexpr std::uint64_t max_batch_size = 1u << 24;
+/// Upper limit of the thread count flag.
 inline constexpr int max_threads = 1024;
 
 /// Adds the flags selected by `which` to `app`, bound to the members of `o` (whose current values are

@@ -52,7 +52,9 @@ namespace ctgrad::train {
 /// that is a file (exit_code::bad_arguments) or a run folder in use (exit_code::data_problem).
 class ExitWithMessage : public std::runtime_error {
 public:
+    /// Ends the program with exit status `code` and message `what`.
     ExitWithMessage(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    /// The exit status.
     int code() const noexcept { return code_; }
 
 private:

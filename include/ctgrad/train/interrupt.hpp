@@ -39,8 +39,10 @@ struct EpochPosition {
 /// for the user; run_main() exits with exit_code::interrupted.
 class Interrupted : public std::runtime_error {
 public:
+    /// Interrupted at `pos` (if during an epoch), with message `what`.
     explicit Interrupted(std::optional<EpochPosition> pos, const std::string& what = "interrupted")
         : std::runtime_error(what), position(std::move(pos)) {}
+    /// Where in the epoch the interrupt took effect (empty: between epochs).
     std::optional<EpochPosition> position;
 };
 

@@ -56,23 +56,29 @@ struct ContourTrace {
 /// A matrix drawn as a heat map with its numbers in the cells, e.g. a confusion matrix (rows: true
 /// class, columns: predicted class).
 struct Heatmap {
+    /// The title and the axis labels.
+    ///@{
     std::string title{}, xlabel{}, ylabel{};
+    ///@}
+    /// The labels of the rows and of the columns.
+    ///@{
     std::vector<std::string> row_labels{}, column_labels{};
+    ///@}
     std::vector<std::vector<double>> values{};  ///< values[row][column]
 };
 
 /// What a plot call produced.
 struct PlotResult {
     bool drawn = false;             ///< the image was written
-    std::filesystem::path image;    ///< <dir>/<stem>.png
-    std::filesystem::path script;   ///< <dir>/<stem>.gp (always written)
+    std::filesystem::path image;    ///< \<dir\>/\<stem\>.png
+    std::filesystem::path script;   ///< \<dir\>/\<stem\>.gp (always written)
     std::string message;            ///< one line for the user: where the image is, or why it is missing
 };
 
 /// The gnuplot executable on PATH, if any.
 std::optional<std::filesystem::path> find_gnuplot();
 
-/// Writes <dir>/<stem>.dat and <stem>.gp for the panels and runs gnuplot to make <stem>.png.
+/// Writes \<dir\>/\<stem\>.dat and \<stem\>.gp for the panels and runs gnuplot to make \<stem\>.png.
 /// Throws std::runtime_error if the data or script cannot be written; a missing or failing gnuplot is
 /// reported in the result, not thrown.
 PlotResult plot_curves(const std::filesystem::path& dir, const std::string& stem, const std::vector<Panel>& panels);

@@ -32,6 +32,7 @@ public:
     RunDir(const RunDir&) = delete;
     RunDir& operator=(const RunDir&) = delete;
 
+    /// The run folder.
     const std::filesystem::path& path() const noexcept { return dir_; }
     /// The file `name` in the folder.
     std::filesystem::path operator/(const std::string& name) const { return dir_ / name; }
