@@ -104,29 +104,22 @@ CTGRAD_INLINE void fused_element(const Rule& rule, T* w, T* g, const std::array<
     for (std::size_t k = 0; k < K; ++k) detail::store_v(s[k] + i, sv[k]);
 }
 
-/// The whole pass over n elements: a scalar head up to the first batch-aligned element of w,
-/// SIMD batches, then a scalar tail. (Large tensors from the same allocator usually share their
-/// offset modulo the batch size, so aligning w keeps most of the batches from straddling cache
-/// lines in every array.)
+/// The whole pass over n elements: SIMD batches, then a scalar tail. Which elements take the scalar
+/// path depends only on n, never on where the tensors sit in memory: the scalar and SIMD forms of a
+/// rule may round differently (the compiler contracts a * b + c into an FMA in one and not the
+/// other), and an address-dependent split made two identical models, trained identically at
+/// different addresses, drift apart in the last bit.
 template <bool Decay, class Rule, class T, std::size_t K, class C>
 void fused_range(const Rule& rule, T* w, T* g, const std::array<T*, K>& s, std::size_t n, const C& c, T wd) {
     using B = xsimd::batch<T>;
-    if (n < B::size) {  // tiny parameters (a bias, a regression's weights): no alignment head
-        for (std::size_t i = 0; i < n; ++i) fused_element<T, Decay>(rule, w, g, s, i, c, wd);
-        return;
-    }
-    constexpr std::size_t bytes = sizeof(T) * B::size;
-    const std::size_t misalign = reinterpret_cast<std::uintptr_t>(w) % bytes;
-    std::size_t head = misalign == 0 || misalign % sizeof(T) != 0 ? 0 : (bytes - misalign) / sizeof(T);
-    head = std::min(head, n);
     std::size_t i = 0;
-    for (; i < head; ++i) fused_element<T, Decay>(rule, w, g, s, i, c, wd);
     for (; i + B::size <= n; i += B::size) fused_element<B, Decay>(rule, w, g, s, i, c, wd);
     for (; i < n; ++i) fused_element<T, Decay>(rule, w, g, s, i, c, wd);
 }
 /// The pass over a whole parameter. A large one (the MLP's 784 x 256 weight) is split over the
 /// OpenMP threads in chunks of whole cache lines: the pass is bandwidth-bound, and on one thread it
-/// was ~10% of a 2-thread MLP training step. Elementwise, so the result does not depend on the split.
+/// was ~10% of a 2-thread MLP training step. Elementwise, and every chunk starts at a multiple of 64
+/// elements, so each element takes the same (SIMD or scalar) path whatever the thread count.
 template <bool Decay, class Rule, class T, std::size_t K, class C>
 void fused_pass(const Rule& rule, T* w, T* g, const std::array<T*, K>& s, std::size_t n, const C& c, T wd) {
 #ifdef _OPENMP
