@@ -30,4 +30,11 @@ Param<T, N> random_param(const Shape<N>& shape, double lo = -2, double hi = 2, d
     return Param<T, N>(random_tensor<T, N>(shape, lo, hi, gap));
 }
 
+/// A fixed random projection: sum(e * projection(shape)) turns a tensor into a scalar whose gradient is
+/// not uniform (so a wrong index in a gradient shows).
+template <std::size_t N>
+Tensor<double, N> projection(const Shape<N>& s) {
+    return random_tensor<double, N>(s);
+}
+
 }  // namespace ctgrad::test

@@ -8,20 +8,12 @@
 #include <ctgrad/expr/matmul.hpp>
 #include <ctgrad/expr/reduce.hpp>
 
+#include "check_close.hpp"
 #include "random_tensor.hpp"
 
 using namespace ctgrad;
+using ctgrad::test::check_close;
 using ctgrad::test::random_tensor;
-
-namespace {
-template <class A, class B>
-void check_close(const A& got, const B& want, double tol) {
-    BOOST_TEST_REQUIRE(got.dimension() == want.dimension());
-    for (std::size_t d = 0; d < got.dimension(); ++d) BOOST_TEST_REQUIRE(got.shape()[d] == want.shape()[d]);
-    auto w = want.cbegin();
-    for (auto g = got.cbegin(); g != got.cend(); ++g, ++w) BOOST_TEST(double(*g) == double(*w), boost::test_tools::tolerance(tol));
-}
-}  // namespace
 
 using Scalars = std::tuple<float, double>;
 

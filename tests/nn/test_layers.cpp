@@ -10,15 +10,8 @@
 
 using namespace ctgrad;
 using ctgrad::test::random_param;
+using ctgrad::test::projection;
 using ctgrad::test::random_tensor;
-
-namespace {
-/// A fixed random projection turns a tensor into a scalar whose gradient is not uniform.
-template <std::size_t N>
-Tensor<double, N> projection(const Shape<N>& s) {
-    return random_tensor<double, N>(s);
-}
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(layers)
 
