@@ -2,7 +2,7 @@
 // in 10^7 (float rounding): the yardstick for comparing a 2-rank run with a 1-process run, whose
 // gradients differ by the same order each step (the per-rank means are summed in another order).
 // Not a test: run by hand (docs/distributed.md quotes it), e.g.
-//   build/tests/dist/trajectory_sensitivity /work/shared/data 60000 2 0.3 [PERTURBATION_SEED]
+//   build/tests/dist/trajectory_sensitivity "$CTGRAD_DATA_DIR" 60000 2 0.3 [PERTURBATION_SEED]
 #include <cstdio>
 #include <cstdlib>
 #include <random>
