@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "random_vector.hpp"
+
 namespace {
 using ctgrad::kernels::Conv2dShape;
 
@@ -38,13 +40,7 @@ void for_each_term(const Conv2dShape& s, F f) {
                             }
 }
 
-template <class T>
-std::vector<T> rand_vec(std::size_t n, std::mt19937& rng) {
-    std::uniform_real_distribution<T> d(T(-1), T(1));
-    std::vector<T> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
+using ctgrad::test::rand_vec;
 
 template <class T>
 std::size_t count_mismatch(const std::vector<T>& got, const std::vector<long double>& want, T tol) {

@@ -14,17 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "random_vector.hpp"
+
 namespace {
 using ctgrad::kernels::Conv2dEpilogue;
 using ctgrad::kernels::Conv2dShape;
 
-template <class T>
-std::vector<T> rand_vec(std::size_t n, std::mt19937& rng) {
-    std::uniform_real_distribution<T> d(T(-1), T(1));
-    std::vector<T> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
+using ctgrad::test::rand_vec;
 
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
