@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
         CLI::App app{"d2l 12.7: Adagrad on f(x1, x2) = 0.1 x1^2 + 2 x2^2 from (-5, -2); writes the trajectory and a "
                      "contour plot"};
         train::CommonOptions opt;
-        train::add_common_flags(app, opt, "adagrad_trace", train::flags::out);
+        train::add_common_flags(app, opt, "adagrad_trace", train::flags::out | train::flags::detect_anomaly);
         double eta = 0.4;
         std::size_t steps = 20;
         app.add_option("--eta,--lr", eta, "learning rate")->capture_default_str()->check(train::positive_real());

@@ -181,7 +181,9 @@ Run train_ch11(const Data& d, const Tensor<float, 2>& y_all, Rule rule, const Se
             if (y.size() != batch.size()) y.resize({batch.size(), 1});
             std::copy(batch.y.begin(), batch.y.end(), y.begin());
             // This rank's share of the batch (all of it in one process; may be empty under mpirun).
-            const double loss = batch.size() > 0 ? model.train_loss(batch.x, y) : 0.0;
+            const double loss = train::anomaly_as_divergence(epoch + 1, b + 1, [&] {
+                return batch.size() > 0 ? model.train_loss(batch.x, y) : 0.0;
+            });
             train::check_finite(loss, epoch + 1, ++b);
             sync(batch.size(), batch.global_count);  // the global batch's gradient on every rank
             optimizer.step();

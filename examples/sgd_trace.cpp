@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
         CLI::App app{"d2l 12.4: SGD with noisy gradients on f(x1, x2) = x1^2 + 2 x2^2 from (-5, -2); writes the "
                      "trajectory and a contour plot"};
         train::CommonOptions opt{.lr = 0.1};
-        train::add_common_flags(app, opt, "sgd_trace", train::flags::lr | train::flags::seed | train::flags::out);
+        train::add_common_flags(app, opt, "sgd_trace", train::flags::lr | train::flags::seed | train::flags::out | train::flags::detect_anomaly);
         std::string schedule = "constant";
         std::size_t steps = 0;
         app.add_option("--schedule", schedule, "learning-rate schedule")

@@ -4,6 +4,7 @@
 #include <ctgrad/expr/functions.hpp>
 #include <ctgrad/expr/matmul.hpp>
 #include <ctgrad/expr/reduce.hpp>
+#include <ctgrad/expr/anomaly.hpp>
 #include <ctgrad/autodiff/backward.hpp>
 #include <ctgrad/autodiff/gradcheck.hpp>
 #include <ctgrad/nn/nn.hpp>

@@ -33,6 +33,8 @@ int run_main(int argc, char** argv, const std::function<int()>& body) noexcept {
         return fail("data error: ", e.what(), exit_code::data_problem);
     } catch (const Diverged& e) {
         return fail("", e.what(), exit_code::diverged);
+    } catch (const AnomalyError& e) {  // outside a training step, e.g. while evaluating
+        return fail("", e.what(), exit_code::diverged);
     } catch (const std::bad_alloc&) {
         // Not "error: std::bad_alloc": say what happened and what to change.
         return fail("error: ", "out of memory: an allocation failed (the sizes asked for need more memory than is "

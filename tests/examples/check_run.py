@@ -294,6 +294,9 @@ def main():
                     fail("without gnuplot: expected no plot.png and a 'plot skipped' message", proc)
             elif shutil.which("gnuplot") and not os.path.getsize(png) > 0:
                 fail("gnuplot is on PATH but plot.png was not made", proc)
+        elif a.outputs and os.path.exists(os.path.join(out_dir, "summary.json")):  # a failed run's summary
+            with open(os.path.join(out_dir, "summary.json")) as f:
+                s = json.load(f)
         for expr in a.check:
             ok = eval(expr, {"math": math, "s": s, "rows": rows, "out": proc.stdout, "err": proc.stderr})
             if not ok:

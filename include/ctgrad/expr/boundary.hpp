@@ -53,27 +53,42 @@ public:
     template <class F>
     void for_each_boundary(F&& f) { f(static_cast<D&>(*this)); }
     /// Node protocol: a pointer to the evaluated result (the scratch buffer is used only by nodes that hold none).
-    const T* materialize(Scratch<T>&) { return data(); }
+    const T* materialize(Scratch<T>&) {
+        if (anomaly_detection_enabled()) [[unlikely]] detail::check_values(self(), data(), shape_);
+        return data();
+    }
     /// Node protocol: where an enclosing reduction may write this node's gradient directly (nullptr: nowhere).
     T* grad_target() { return nullptr; }
 
     /// Continues the reverse pass from the adjoint gathered in grad_ by the enclosing region.
-    void backward_from_own_grad() { static_cast<D&>(*this).backward_kernel(grad_.data()); }
+    void backward_from_own_grad() { run_backward_kernel(grad_.data()); }
     /// Continues the reverse pass from an upstream gradient that broadcasts to shape().
     template <class Up>
     void backward(Up& up) {
         if constexpr (NeedsGrad) {
             if (const T* g = up.exact(shape_)) {
-                static_cast<D&>(*this).backward_kernel(g);
+                run_backward_kernel(g);
                 return;
             }
             grad_.resize(shape_size(shape_));
             region_assign(up, shape_, grad_.data());
-            static_cast<D&>(*this).backward_kernel(grad_.data());
+            run_backward_kernel(grad_.data());
         }
     }
 
 protected:
+    /// The derived node.
+    const D& self() const { return static_cast<const D&>(*this); }
+    /// backward_kernel(g), with the anomaly checks around it when they are on.
+    void run_backward_kernel(const T* g) {
+        if (anomaly_detection_enabled()) [[unlikely]] {
+            detail::check_arriving_adjoint(self(), g, shape_);
+            detail::BackwardScope<D> scope(self());
+            static_cast<D&>(*this).backward_kernel(g);
+            return;
+        }
+        static_cast<D&>(*this).backward_kernel(g);
+    }
     /// Sets the result's shape and sizes its buffer (`allocate = false` for views).
     void set_shape(const Shape<N>& s, bool allocate = true) {
         shape_ = s;

@@ -3,6 +3,7 @@
 /// da/db for binary ops) on scalars and SIMD batches alike; the nodes compose them into one
 /// per-element forward (the tape) and one per-element reverse step, so a whole elementwise
 /// region, forward and backward, runs as a single loop.
+#include <string>
 #include <tuple>
 
 #include <ctgrad/expr/leaf.hpp>
@@ -81,13 +82,24 @@ public:
     /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
-        if constexpr (E::needs_grad) e_.template bwd<V>(t.c, Op::df(t.c.v, t.v, g), j);
+        if constexpr (E::needs_grad) e_.template bwd<V>(t.c, operand_adjoint(t, g), j);
     }
+    /// The adjoint bwd() passes to the operand, given this node's adjoint g (t: what fwd() returned).
+    template <class V, class Tp>
+    static CTGRAD_INLINE V operand_adjoint(const Tp& t, const V& g) { return Op::df(t.c.v, t.v, g); }
     /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) { e_.for_each_boundary(f); }
     /// The operand node.
     const E& operand() const { return e_; }
+    /// The node as text: "exp(x)", or "-x" for an op named "operator-" (see describe.hpp).
+    std::string describe() const {
+        const std::string name = op_name<Op>();
+        if (name.rfind("operator", 0) == 0) return name.substr(8) + detail::infix_operand(e_, precedence(), false);
+        return name + "(" + ctgrad::describe(e_) + ")";
+    }
+    /// How tightly the node binds as an infix operand: a prefix operator more than * and /.
+    int precedence() const { return op_name<Op>().rfind("operator", 0) == 0 ? 3 : 100; }
 
 private:
     E e_;
@@ -134,14 +146,39 @@ public:
     /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
-        if constexpr (L::needs_grad) l_.template bwd<V>(t.l, Op::da(t.l.v, t.r.v, t.v, g), j);
-        if constexpr (R::needs_grad) r_.template bwd<V>(t.r, Op::db(t.l.v, t.r.v, t.v, g), j);
+        if constexpr (L::needs_grad) l_.template bwd<V>(t.l, lhs_adjoint(t, g), j);
+        if constexpr (R::needs_grad) r_.template bwd<V>(t.r, rhs_adjoint(t, g), j);
     }
+    /// The adjoint bwd() passes to the left operand, given this node's adjoint g (t: what fwd() returned).
+    template <class V, class Tp>
+    static CTGRAD_INLINE V lhs_adjoint(const Tp& t, const V& g) { return Op::da(t.l.v, t.r.v, t.v, g); }
+    /// The adjoint bwd() passes to the right operand.
+    template <class V, class Tp>
+    static CTGRAD_INLINE V rhs_adjoint(const Tp& t, const V& g) { return Op::db(t.l.v, t.r.v, t.v, g); }
     /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) {
         l_.for_each_boundary(f);
         r_.for_each_boundary(f);
+    }
+    /// The left operand node.
+    const L& lhs() const { return l_; }
+    /// The right operand node.
+    const R& rhs() const { return r_; }
+    /// The node as text: "a + b" for an op named "operator+", else "name(a, b)" (see describe.hpp).
+    std::string describe() const {
+        const std::string name = op_name<Op>();
+        if (name.rfind("operator", 0) != 0) return detail::describe_call(name, l_, r_);
+        const std::string sym = name.substr(8);
+        const int p = precedence();
+        return detail::infix_operand(l_, p, false) + " " + sym + " " +
+               detail::infix_operand(r_, p, sym == "-" || sym == "/");
+    }
+    /// How tightly the node binds as an infix operand: 1 for + and -, 2 for * and / (and other operators).
+    int precedence() const {
+        const std::string name = op_name<Op>();
+        if (name.rfind("operator", 0) != 0) return 100;
+        return name == "operator+" || name == "operator-" ? 1 : 2;
     }
 
 private:
@@ -198,6 +235,8 @@ struct Div {
 };
 /// Op policy of -x: the value f and the adjoint df pushed to the operand.
 struct Neg {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "operator-";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return -x; }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -205,6 +244,8 @@ struct Neg {
 };
 /// Op policy of exp(x).
 struct Exp {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "exp";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::exp(x); }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -212,6 +253,8 @@ struct Exp {
 };
 /// Op policy of log(x).
 struct Log {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "log";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::log(x); }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -219,6 +262,8 @@ struct Log {
 };
 /// Op policy of sqrt(x).
 struct Sqrt {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "sqrt";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::sqrt(x); }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -226,6 +271,8 @@ struct Sqrt {
 };
 /// Op policy of x².
 struct Square {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "square";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return x * x; }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -233,6 +280,8 @@ struct Square {
 };
 /// relu'(0) is taken as 0 (as PyTorch does).
 struct Relu {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "relu";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::max(x, V(0)); }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -241,6 +290,8 @@ struct Relu {
 /// log(1 + e^x), computed as log1p(e^-|x|) + max(x, 0): no overflow for large x, and no loss of
 /// the (tiny) result for very negative x. Its derivative is sigmoid(x).
 struct Softplus {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "softplus";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::log1p(vm::exp(-vm::abs(x))) + vm::max(x, V(0)); }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -248,6 +299,8 @@ struct Softplus {
 };
 /// 1 / (1 + e^-x), the logistic function.
 struct Sigmoid {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "sigmoid";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return V(1) / (V(1) + vm::exp(-x)); }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.
@@ -255,6 +308,8 @@ struct Sigmoid {
 };
 /// Op policy of tanh(x).
 struct Tanh {
+    /// The name in messages (describe()).
+    static constexpr const char* name = "tanh";
     /// The value.
     template <class V> static CTGRAD_INLINE V f(const V& x) { return vm::tanh(x); }
     /// The adjoint pushed to the operand, from x, the value y and the upstream adjoint g.

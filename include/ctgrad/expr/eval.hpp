@@ -13,8 +13,12 @@ namespace detail {
 /// Writes the (prepared) node's value, contiguous, to out.
 template <class Node>
 void write_value(Node& n, typename Node::value_type* out) {
-    if constexpr (Node::is_boundary) std::copy(n.data(), n.data() + shape_size(n.shape()), out);
-    else region_assign(n, n.shape(), out);
+    if constexpr (Node::is_boundary) {
+        if (anomaly_detection_enabled()) [[unlikely]] check_values(n, n.data(), n.shape());
+        std::copy(n.data(), n.data() + shape_size(n.shape()), out);
+    } else {
+        region_assign(n, n.shape(), out);
+    }
 }
 }  // namespace detail
 

@@ -20,7 +20,10 @@ struct TensorLeafBase : expr_tag {
     CTGRAD_INLINE LeafTape<V> fwd(std::size_t j) const { return {cur_.template load<V>(j)}; }
     template <class F>
     void for_each_boundary(F&&) {}
-    const T* materialize(Scratch<T>&) { return self().tensor().data(); }
+    const T* materialize(Scratch<T>&) {
+        if (anomaly_detection_enabled()) [[unlikely]] detail::check_values(self(), self().tensor().data(), shape());
+        return self().tensor().data();
+    }
     Shape<N> shape() const { return self().tensor().shape(); }
 
 protected:
@@ -63,6 +66,8 @@ public:
     }
     /// The Param this leaf refers to.
     Param<T, N>& param() const { return *p_; }
+    /// The leaf as text: "Param[3x4]" (its shape).
+    std::string describe() const { return "Param[" + detail::dims_string(p_->value().shape()) + "]"; }
 
 private:
     Param<T, N>* p_;
@@ -100,6 +105,8 @@ public:
     /// Nothing below this node takes a gradient.
     template <class Up>
     void backward(Up&) {}
+    /// The leaf as text: "Tensor[3x4]" (its shape).
+    std::string describe() const { return "Tensor[" + detail::dims_string(tensor().shape()) + "]"; }
 
 private:
     std::conditional_t<Owned, Tensor<T, N>, const Tensor<T, N>*> t_;
@@ -144,6 +151,8 @@ public:
     void backward(Up&) {}
     /// The number.
     T value() const { return v_; }
+    /// The number as text ("1", "0.5").
+    std::string describe() const { return detail::number_string(double(v_)); }
 
 private:
     T v_;

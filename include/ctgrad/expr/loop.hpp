@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -132,6 +133,20 @@ template <class... Es>
 struct operands_cursor_count<std::tuple<Es...>> {
     static constexpr std::size_t value = (cursor_count<Es>() + ... + 0);
 };
+}  // namespace detail
+
+namespace detail {
+/// The cursors of the regions `roots`: as many as their types say (cursor_count), each collect()
+/// checked against that bound, and the total checked after (see CursorSink).
+template <class... R>
+auto gather_cursors(R&... roots) {
+    using T = typename std::common_type_t<typename R::value_type...>;
+    std::array<Cursor<T>*, (cursor_count<R>() + ... + 0)> cs{};
+    CursorSink<T> sink(cs.data(), cs.data() + cs.size());
+    (roots.collect(sink), ...);
+    sink.check_full();
+    return cs;
+}
 }  // namespace detail
 
 /// Calls `step.template operator()<V>(j)` over a row of n elements: SIMD batches, then a scalar tail.

@@ -54,6 +54,7 @@ public:
         if constexpr (A::needs_grad) {  // dA = G Bᵀ  (m x k)
             if (T* acc = a_.grad_target()) {
                 kernels::gemm(false, true, m_, k_, n_, T(1), g, n_, pb_, n_, T(1), acc, k_);
+                if (anomaly_detection_enabled()) [[unlikely]] detail::check_written_gradient(*this, a_, acc, Shape<2>{m_, k_});
             } else {
                 dbuf_.resize(m_ * k_);
                 kernels::gemm(false, true, m_, k_, n_, T(1), g, n_, pb_, n_, T(0), dbuf_.data(), k_);
@@ -64,6 +65,7 @@ public:
         if constexpr (B::needs_grad) {  // dB = Aᵀ G  (k x n)
             if (T* acc = b_.grad_target()) {
                 kernels::gemm(true, false, k_, n_, m_, T(1), pa_, k_, g, n_, T(1), acc, n_);
+                if (anomaly_detection_enabled()) [[unlikely]] detail::check_written_gradient(*this, b_, acc, Shape<2>{k_, n_});
             } else {
                 dbuf_.resize(k_ * n_);
                 kernels::gemm(true, false, k_, n_, m_, T(1), pa_, k_, g, n_, T(0), dbuf_.data(), n_);
@@ -72,6 +74,9 @@ public:
             }
         }
     }
+
+    /// The node as text: "matmul(a, b)".
+    std::string describe() const { return detail::describe_call("matmul", a_, b_); }
 
 private:
     A a_;

@@ -86,6 +86,7 @@ concept BoundaryNode = Node<N> && N::is_boundary && requires(N& n, const typenam
 /// An elementwise unary op policy (see ops::Exp): value and derivative on V = T and on batches.
 ///   static V f(V x);               the value y = f(x)
 ///   static V df(V x, V y, V g);    the adjoint of x given y's adjoint g (x, y: operand and value)
+///   static constexpr const char* name;   optional: the name in messages ("exp"; see describe.hpp)
 template <class Op, class T>
 concept UnaryOpPolicy = requires(T x, xsimd::batch<T> b) {
     { Op::f(x) } -> std::convertible_to<T>;
@@ -98,7 +99,7 @@ concept UnaryOpPolicy = requires(T x, xsimd::batch<T> b) {
 ///   static V f(V a, V b);                   the value y = f(a, b)
 ///   static V da(V a, V b, V y, V g);        the adjoint of a given y's adjoint g
 ///   static V db(V a, V b, V y, V g);        the adjoint of b
-///   static constexpr const char* name;      used in broadcasting error messages
+///   static constexpr const char* name;      used in messages ("operator*" prints infix: a * b)
 template <class Op, class T>
 concept BinaryOpPolicy = requires(T x, xsimd::batch<T> b) {
     { Op::name } -> std::convertible_to<const char*>;

@@ -114,6 +114,10 @@ public:
     void backward_kernel(const T* g) { call_backward(g, std::index_sequence_for<E...>{}); }
     /// The op object (its state after forward, e.g. for inspection in tests).
     const Op& op() const { return op_; }
+    /// The node as text: "name(x1, ...)", with the op's name (see op_name()).
+    std::string describe() const {
+        return std::apply([](const auto&... e) { return detail::describe_call(op_name<Op>(), e...); }, e_);
+    }
 
 private:
     template <std::size_t... I>

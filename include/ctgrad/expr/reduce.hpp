@@ -49,8 +49,11 @@ public:
         ScalarGrad<T> up(scale_);
         const double total = region_backward<true>(e_, up);
         this->out_.data()[0] = T(total) * scale_;
+        if (anomaly_detection_enabled()) [[unlikely]] detail::check_values(*this, this->out_.data(), this->shape_);
         return this->out_.data()[0];
     }
+    /// The node as text: "sum(x)" or "mean(x)".
+    std::string describe() const { return detail::describe_call(mean_ ? "mean" : "sum", e_); }
 
 private:
     E e_;
@@ -100,6 +103,10 @@ public:
     void backward_kernel(const T* g) {
         GradView<T, N> up(g, kept_, scale_);
         e_.backward(up);
+    }
+    /// The node as text: "sum(x, axis=1)" or "mean(x, axis=1)".
+    std::string describe() const {
+        return std::string(mean_ ? "mean(" : "sum(") + ctgrad::describe(e_) + ", axis=" + std::to_string(axis_arg_) + ")";
     }
 
 private:

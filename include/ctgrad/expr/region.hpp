@@ -9,22 +9,12 @@
 #include <array>
 #include <cstddef>
 
+#include <ctgrad/expr/anomaly.hpp>
 #include <ctgrad/expr/loop.hpp>
 
 namespace ctgrad {
 
 namespace detail {
-/// The cursors of the regions `roots`: as many as their types say (cursor_count), each collect()
-/// checked against that bound, and the total checked after (see CursorSink).
-template <class... R>
-auto gather_cursors(R&... roots) {
-    using T = typename std::common_type_t<typename R::value_type...>;
-    std::array<Cursor<T>*, (cursor_count<R>() + ... + 0)> cs{};
-    CursorSink<T> sink(cs.data(), cs.data() + cs.size());
-    (roots.collect(sink), ...);
-    sink.check_full();
-    return cs;
-}
 /// Cursors of a forward pass, plus a sink: operands' gradient storage is not touched.
 template <class R>
 auto forward_cursors(R& root, Cursor<typename R::value_type>& sink) {
@@ -47,6 +37,8 @@ void region_assign(R& root, const Shape<N>& shape, typename R::value_type* out) 
     Cursor<T> sink;
     sink.bind(nullptr, shape);
     sink.grad = out;
+    if constexpr (requires { R::needs_grad; })  // a node, not an upstream gradient being spread out
+        if (anomaly_detection_enabled()) [[unlikely]] detail::check_region_values(root, shape);
     auto cs = detail::forward_cursors(root, sink);  // the sink is overwritten, never read
     run_loop(shape, cs, true, [&](std::size_t n) {
         T* o = sink.grow;
@@ -65,6 +57,7 @@ void region_reduce(R& root, Cursor<typename R::value_type>& sink, typename R::va
     using T = typename R::value_type;
     using B = xsimd::batch<T>;
     constexpr std::size_t W = B::size;
+    if (anomaly_detection_enabled()) [[unlikely]] detail::check_region_values(root, root.shape());
     auto cs = detail::forward_cursors(root, sink);
     run_loop(root.shape(), cs, true, [&](std::size_t n) {
         if (sink.contiguous) {
@@ -97,6 +90,7 @@ double region_backward(R& root, Up& up) {
     using B = xsimd::batch<T>;
     double total = 0;
     if constexpr (R::needs_grad || SumValues) {
+        if (anomaly_detection_enabled()) [[unlikely]] detail::check_region_backward(root, up);
         auto cs = detail::gather_cursors(root, up);
         run_loop(root.shape(), cs, R::needs_grad, [&](std::size_t n) {
             B acc(T(0));

@@ -22,11 +22,19 @@ public:
     auto shape() const { return e_.shape(); }
     void collect(CursorSink<T>& sink) { e_.collect(sink); }
     template <class V>
-    CTGRAD_INLINE auto fwd(std::size_t j) const { return e_.template fwd<V>(j); }
+    CTGRAD_INLINE auto fwd(std::size_t j) const {
+        auto c = e_.template fwd<V>(j);
+        return UnaryTape<V, decltype(c)>{c.v, c};
+    }
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
-        if constexpr (E::needs_grad) e_.template bwd<V>(t, g, j);
+        if constexpr (E::needs_grad) e_.template bwd<V>(t.c, g, j);
     }
+    // Transparent to anomaly detection and describe(): the operand is what is checked and named.
+    template <class V, class Tp>
+    static CTGRAD_INLINE V operand_adjoint(const Tp&, const V& g) { return g; }
+    const E& operand() const { return e_; }
+    std::string describe() const { return ctgrad::describe(e_); }
     template <class F>
     void for_each_boundary(F&& f) { e_.for_each_boundary(f); }
     // Memory-backed operands stay zero-copy through the check.

@@ -121,6 +121,12 @@ public:
                 if (!db) db = zeroed(dbbuf_, geo_.out_channels);
             }
             kernels::conv2d_backward_weights(geo_, x_, g, dw, db, epilogue, y, argmax_.data());
+            if (anomaly_detection_enabled()) [[unlikely]] {
+                if constexpr (W::needs_grad)
+                    if (dw_direct) ctgrad::detail::check_written_gradient(*this, w_, dw, wshape_);
+                if constexpr (B::needs_grad)
+                    if (db != dbbuf_.data()) ctgrad::detail::check_written_gradient(*this, b_, db, Shape<1>{geo_.out_channels});
+            }
             if constexpr (W::needs_grad) {
                 if (!dw_direct) {
                     GradView<T, 4> up(dw, wshape_);
@@ -146,6 +152,16 @@ public:
         const auto ws = w_.shape();
         return "nn::Conv2d<" + std::to_string(ws[1]) + ", " + std::to_string(ws[0]) + ", " + std::to_string(ws[2]) +
                ", " + std::to_string(S) + ", " + std::to_string(P) + ">";
+    }
+
+    /// The node as text: "nn::conv2d(x, w, b)", inside its fused epilogues ("max_pool2d<2, 2>(relu(...))").
+    std::string describe() const {
+        std::string s = ctgrad::detail::describe_call("nn::conv2d<" + std::to_string(S) + ", " + std::to_string(P) + ">", e_, w_, b_);
+        if constexpr (epilogue.relu) s = "relu(" + s + ")";
+        if constexpr (epilogue.pool != 0)
+            s = std::string(epilogue.avg_pool ? "nn::AvgPool2d<" : "nn::MaxPool2d<") + std::to_string(epilogue.pool) + ", " +
+                std::to_string(epilogue.pool_stride) + ">(" + s + ")";
+        return s;
     }
 
 private:

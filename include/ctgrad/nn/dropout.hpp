@@ -45,18 +45,32 @@ public:
     CTGRAD_INLINE auto fwd(std::size_t j) const {
         auto c = e_.template fwd<V>(j);
         const V m = mask_cur_.template load<V>(j);
-        return BinaryTape<V, decltype(c), LeafTape<V>>{c.v * m, c, {m}};
+        return Tape<V, decltype(c)>{c.v * m, c, m};
     }
     /// Node protocol: pushes the adjoint g of element j to the operands' gradients (t: what fwd() returned).
     template <class V, class Tp>
     CTGRAD_INLINE void bwd(const Tp& t, const V& g, std::size_t j) {
-        if constexpr (E::needs_grad) e_.template bwd<V>(t.l, g * t.r.v, j);
+        if constexpr (E::needs_grad) e_.template bwd<V>(t.c, operand_adjoint(t, g), j);
     }
+    /// The adjoint bwd() passes to the operand: g times the mask.
+    template <class V, class Tp>
+    static CTGRAD_INLINE V operand_adjoint(const Tp& t, const V& g) { return g * t.m; }
     /// Node protocol: calls f on each boundary node of this region (the reverse pass continues from them).
     template <class F>
     void for_each_boundary(F&& f) { e_.for_each_boundary(f); }
+    /// The operand node.
+    const E& operand() const { return e_; }
+    /// The node as text: "dropout(x)".
+    std::string describe() const { return ctgrad::detail::describe_call("nn::Dropout", e_); }
 
 private:
+    /// What fwd() keeps for bwd(): the value, the operand's tape and the mask.
+    template <class V, class CT>
+    struct Tape {
+        V v;
+        CT c;
+        V m;
+    };
     E e_;
     Dropout* layer_;
     Scratch<T> mask_;

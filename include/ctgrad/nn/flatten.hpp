@@ -37,6 +37,9 @@ public:
         }
     }
 
+    /// The node as text: "flatten(x)".
+    std::string describe() const { return ctgrad::detail::describe_call("flatten", e_); }
+
 private:
     E e_;
     Shape<E::rank> in_{};

@@ -74,6 +74,8 @@ public:
     /// After evaluation: how many rows have their largest logit at the label (d2l's accuracy
     /// numerator), found in the same pass as the loss.
     std::size_t correct() const { return correct_; }
+    /// The node as text: "cross_entropy(logits, labels)".
+    std::string describe() const { return "cross_entropy(" + ctgrad::describe(e_) + ", labels)"; }
 
 private:
     const Labels& labels() const {

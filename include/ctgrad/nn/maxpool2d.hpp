@@ -43,6 +43,11 @@ public:
         }
     }
 
+    /// The node as text: "nn::MaxPool2d<K, S>(x)".
+    std::string describe() const {
+        return ctgrad::detail::describe_call("nn::MaxPool2d<" + std::to_string(K) + ", " + std::to_string(S) + ">", e_);
+    }
+
 private:
     E e_;
     kernels::Pool2dShape geo_{};

@@ -64,6 +64,9 @@ public:
         }
     }
 
+    /// The node as text: "residual(x)".
+    std::string describe() const { return ctgrad::detail::describe_call("nn::Residual", e_); }
+
 private:
     static auto make_sum(Param<T, N>& x, F& f) { return x + f(x); }
     void write_sum(T* out) {

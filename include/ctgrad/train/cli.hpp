@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include <ctgrad/data/datasets.hpp>
+#include <ctgrad/expr/anomaly_mode.hpp>
 #include <ctgrad/train/arg_checks.hpp>
 #include <ctgrad/train/errors.hpp>
 
@@ -40,8 +41,10 @@ inline constexpr unsigned seed = 1u << 4;
 inline constexpr unsigned threads = 1u << 5;
 /// `--out`
 inline constexpr unsigned out = 1u << 6;
+/// `--detect-anomaly`
+inline constexpr unsigned detect_anomaly = 1u << 7;
 /// All of the above.
-inline constexpr unsigned all = (1u << 7) - 1;
+inline constexpr unsigned all = (1u << 8) - 1;
 }  // namespace flags
 
 /// Values of the common flags. Initialise the members with the program's defaults before
@@ -132,6 +135,10 @@ inline void add_common_flags(CLI::App& app, CommonOptions& o, const std::string&
                "number of OpenMP threads (default: all cores)")
             ->check(count_in(1, max_threads));
     if (which & flags::out) app.add_option("--out", o.out, "output directory")->capture_default_str();
+    if (which & flags::detect_anomaly)
+        app.add_flag_callback(
+            "--detect-anomaly", [] { ctgrad::detect_anomaly(true); },
+            "check every value and gradient for NaN/Inf and stop at the first, naming the operation (slow: for debugging)");
 }
 
 /// Parses the command line. On `--help` prints the help to stdout and throws ExitRequest{0}; on a

@@ -41,7 +41,7 @@ StepResult to_step_result(const R& r) {
 
 /// Runs one training epoch: calls `step(batch)` for every batch of `loader.epoch()` (the callback
 /// does forward, backward and the optimizer step, and returns the mean loss of the batch or a
-/// StepResult). Throws Diverged as soon as a loss is not finite. Reports each batch to `progress`
+/// StepResult). Throws Diverged as soon as a loss is not finite (or anomaly detection stops a step). Reports each batch to `progress`
 /// (begin_epoch() is called here; call end_epoch() yourself after any evaluation). `epoch` is 0-based.
 ///
 /// Interruption and resumption: after each step, if Ctrl-C arrived under an InterruptGuard, throws
@@ -60,7 +60,8 @@ EpochStats run_epoch(Loader& loader, std::size_t epoch, Progress& progress, Step
     Timer timer;
     for (const std::size_t n = loader.num_batches(); b < n; ++b) {
         auto& batch = loader.batch(b);
-        const StepResult r = detail::to_step_result(step(batch));
+        const StepResult r = anomaly_as_divergence(epoch + 1, stats.batches + 1,
+                                                   [&] { return detail::to_step_result(step(batch)); });
         check_finite(r.loss, epoch + 1, stats.batches + 1);
         stats.add(r.loss, batch.size(), r.correct);
         progress.step(batch.size(), r.loss);

@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <limits>
+
+#include <ctgrad/expr/anomaly_mode.hpp>
 #include <ctgrad/train/exit_codes.hpp>
 
 namespace ctgrad::train {
@@ -16,9 +19,15 @@ public:
     Diverged(double loss, std::size_t epoch, std::size_t step)
         : std::runtime_error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
                              std::to_string(epoch) + ", step " + std::to_string(step) +
-                             " (try a smaller learning rate)"),
+                             " (try a smaller learning rate; to stop at the first operation that produces a NaN or "
+                             "infinity, rerun with --detect-anomaly or call ctgrad::detect_anomaly(true))"),
           loss_(loss), epoch_(epoch), step_(step) {}
-    /// The non-finite loss.
+    /// Anomaly detection (ctgrad::detect_anomaly) stopped the step: its message, with the position.
+    Diverged(const AnomalyError& anomaly, std::size_t epoch, std::size_t step)
+        : std::runtime_error("training diverged at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) +
+                             ": " + anomaly.what()),
+          loss_(std::numeric_limits<double>::quiet_NaN()), epoch_(epoch), step_(step) {}
+    /// The non-finite loss (NaN when anomaly detection stopped the step before a loss existed).
     double loss() const noexcept { return loss_; }
     /// The epoch where it happened (1-based).
     std::size_t epoch() const noexcept { return epoch_; }
@@ -34,6 +43,17 @@ private:
 inline void check_finite(double loss, std::size_t epoch, std::size_t step) {
     if (!std::isfinite(loss)) [[unlikely]]
         throw Diverged(loss, epoch, step);
+}
+
+/// Runs f() (a training step) at 1-based `epoch` and `step`; an AnomalyError from it becomes
+/// Diverged, so a trainer handles it as any divergence.
+template <class F>
+decltype(auto) anomaly_as_divergence(std::size_t epoch, std::size_t step, F&& f) {
+    try {
+        return f();
+    } catch (const AnomalyError& e) {
+        throw Diverged(e, epoch, step);
+    }
 }
 
 /// Ends the program with `code` once the stack has unwound (thrown by parse() for `--help` and bad

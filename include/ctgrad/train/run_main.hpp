@@ -11,7 +11,7 @@ namespace ctgrad::train {
 ///   - what `body` returns (0 if it returns void);
 ///   - ExitRequest{code}: `code` (parse() throws it for `--help` and bad arguments);
 ///   - data::DataError (missing or corrupt data; the message names the file): exit_code::data_problem;
-///   - Diverged (non-finite loss): exit_code::diverged;
+///   - Diverged (non-finite loss) or AnomalyError (under detect_anomaly): exit_code::diverged;
 ///   - std::bad_alloc: exit_code::failure, with "out of memory: ..." and a hint to ask for less;
 ///   - Interrupted (Ctrl-C, after the trainer wrote its checkpoint): exit_code::interrupted (130);
 ///   - ExitWithMessage: its code;

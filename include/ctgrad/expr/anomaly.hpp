@@ -1,0 +1,223 @@
+#pragma once
+/// \file Anomaly detection: after `ctgrad::detect_anomaly(true)`, every evaluation checks each
+/// node's value and each adjoint for NaN and infinity, and stops at the first with an
+/// AnomalyError naming the node as readable text (see describe.hpp), the element, and the
+/// operand values there. Checks run in evaluation order, operands before the nodes that read
+/// them, so the node named is the one where the non-finite number first appeared.
+///
+/// Checked, forward: every value a fused region reads (Params, tensors, boundary results) and
+/// every fused node's value; every value a boundary node reads into memory. Backward: the
+/// adjoint arriving at every region and boundary node (naming the boundary node whose backward
+/// pass computed it), every adjoint a fused node's derivative rule hands to its operands, and the
+/// gradients matmul and conv2d write straight into a Param.
+///
+/// Off (the default) it costs one relaxed atomic load per region or boundary evaluation. On, the
+/// checks run element by element in scalar code: a debugging mode, several times slower.
+///
+/// A fused node lets the checks look inside it by providing, beside the node protocol
+/// (node_concepts.hpp), either `operand()` with a tape member `c` and
+/// `V operand_adjoint(const Tape&, V g) const` (the adjoint its bwd() passes on), or `lhs()`,
+/// `rhs()` with tape members `l`, `r` and `lhs_adjoint` / `rhs_adjoint`. Without them the node
+/// is checked as a whole (its value), not inside.
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include <ctgrad/expr/anomaly_mode.hpp>
+#include <ctgrad/expr/describe.hpp>
+#include <ctgrad/expr/loop.hpp>
+
+namespace ctgrad {
+
+namespace detail {
+
+/// The boundary node whose backward_kernel() is running on this thread (anomaly detection only):
+/// an adjoint found non-finite on arrival was computed by it.
+struct BackwardContext {
+    const void* node;
+    std::string (*describe)(const void*);
+    BackwardContext* outer;
+};
+inline thread_local BackwardContext* current_backward = nullptr;
+
+/// Makes node n the current backward context for the lifetime of the object.
+template <class N>
+class BackwardScope {
+public:
+    explicit BackwardScope(const N& n) noexcept
+        : ctx_{&n, [](const void* p) { return ctgrad::describe(*static_cast<const N*>(p)); }, current_backward} {
+        current_backward = &ctx_;
+    }
+    ~BackwardScope() { current_backward = ctx_.outer; }
+    BackwardScope(const BackwardScope&) = delete;
+    BackwardScope& operator=(const BackwardScope&) = delete;
+
+private:
+    BackwardContext ctx_;
+};
+
+/// Where an adjoint arriving now came from, for the message.
+inline std::string arriving_from() {
+    if (current_backward) return " (computed by the backward pass of " + current_backward->describe(current_backward->node) + ")";
+    return " (the upstream gradient of backward())";
+}
+
+/// "[1, 2] of (3, 4)": flat index `flat` of a row-major space of shape s.
+template <class S>
+std::string element_string(std::size_t flat, const S& s) {
+    if (s.size() == 0) return "[] (a scalar)";
+    std::string idx;
+    for (std::size_t d = s.size(); d-- > 0;) {
+        const std::size_t e = s[d] ? s[d] : 1;
+        idx = std::to_string(flat % e) + (idx.empty() ? "" : ", ") + idx;
+        flat /= e;
+    }
+    return "[" + idx + "] of " + shape_string(s);
+}
+
+/// What to look at when a leaf holds a non-finite value.
+template <class N>
+std::string leaf_hint(const N& n) {
+    if constexpr (requires { n.param(); })
+        return " (a Param: look at the last optimizer step, e.g. its learning rate, or at the initial value)";
+    else return "";
+}
+
+template <class N>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_value_anomaly(const N& n, double v, const std::string& where,
+                                                                 const std::string& operands) {
+    throw AnomalyError("anomaly detected in the forward pass: " + describe(n) + " is " + number_string(v) +
+                       " at element " + where + operands + leaf_hint(n));
+}
+
+/// Checks the n-element array p holding node n's value of shape s.
+template <class N, class T, class S>
+void check_values(const N& n, const T* p, const S& s) {
+    const std::size_t size = shape_size(s);
+    for (std::size_t i = 0; i < size; ++i)
+        if (!std::isfinite(p[i])) [[unlikely]] throw_value_anomaly(n, double(p[i]), element_string(i, s), "");
+}
+
+/// Checks the adjoint g (of shape s) arriving at node n before n's own reverse pass uses it.
+template <class N, class T, class S>
+void check_arriving_adjoint(const N& n, const T* g, const S& s) {
+    const std::size_t size = shape_size(s);
+    for (std::size_t i = 0; i < size; ++i)
+        if (!std::isfinite(g[i])) [[unlikely]]
+            throw AnomalyError("anomaly detected in the backward pass: the adjoint arriving at " + describe(n) + " is " +
+                               number_string(double(g[i])) + " at element " + element_string(i, s) + arriving_from());
+}
+
+/// Checks a gradient that node `by` wrote straight into leaf's Param (g, of shape s).
+template <class By, class Leaf, class T, class S>
+void check_written_gradient(const By& by, const Leaf& leaf, const T* g, const S& s) {
+    const std::size_t size = shape_size(s);
+    for (std::size_t i = 0; i < size; ++i)
+        if (!std::isfinite(g[i])) [[unlikely]]
+            throw AnomalyError("anomaly detected in the backward pass: the backward pass of " + describe(by) +
+                               " made the gradient of " + describe(leaf) + " " + number_string(double(g[i])) +
+                               " at element " + element_string(i, s));
+}
+
+/// The operand values at the element, for a message: " (operand values there: 1, 0)".
+template <class N, class Tp>
+std::string operand_values(const N& n, const Tp& t) {
+    if constexpr (requires { n.operand(); t.c; }) {
+        return " (its operand is " + number_string(double(t.c.v)) + " there)";
+    } else if constexpr (requires { n.lhs(); n.rhs(); t.l; t.r; }) {
+        return " (its operands are " + number_string(double(t.l.v)) + " and " + number_string(double(t.r.v)) + " there)";
+    } else {
+        return "";
+    }
+}
+
+/// Checks the values of a fused region's tape at one element, operands first.
+template <class N, class Tp, class Where>
+void check_tape_values(const N& n, const Tp& t, const Where& where) {
+    if constexpr (requires { n.operand(); t.c; }) {
+        check_tape_values(n.operand(), t.c, where);
+    } else if constexpr (requires { n.lhs(); n.rhs(); t.l; t.r; }) {
+        check_tape_values(n.lhs(), t.l, where);
+        check_tape_values(n.rhs(), t.r, where);
+    }
+    if (!std::isfinite(t.v)) [[unlikely]] throw_value_anomaly(n, double(t.v), where(), operand_values(n, t));
+}
+
+template <class N, class E, class T>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_adjoint_anomaly(const N& n, const E& operand, T adjoint, T value, T g,
+                                                                   const std::string& where) {
+    throw AnomalyError("anomaly detected in the backward pass: the derivative of " + describe(n) + " gives " +
+                       number_string(double(adjoint)) + " as the adjoint of its operand " + describe(operand) +
+                       " at element " + where + " (operand value " + number_string(double(value)) +
+                       ", adjoint arriving " + number_string(double(g)) + ")");
+}
+
+/// Checks the adjoints a fused region's nodes pass to their operands at one element, given the
+/// adjoint g arriving at node n (whose tape is t).
+template <class N, class Tp, class T, class Where>
+void check_tape_adjoints(const N& n, const Tp& t, T g, const Where& where) {
+    using Node = std::remove_cvref_t<N>;
+    if constexpr (!Node::needs_grad) {
+        return;
+    } else if constexpr (requires { n.operand(); t.c; n.operand_adjoint(t, g); }) {
+        const T a = n.operand_adjoint(t, g);
+        if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.operand(), a, T(t.c.v), g, where());
+        check_tape_adjoints(n.operand(), t.c, a, where);
+    } else if constexpr (requires { n.lhs(); n.rhs(); t.l; t.r; n.lhs_adjoint(t, g); n.rhs_adjoint(t, g); }) {
+        if constexpr (std::remove_cvref_t<decltype(n.lhs())>::needs_grad) {
+            const T a = n.lhs_adjoint(t, g);
+            if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.lhs(), a, T(t.l.v), g, where());
+            check_tape_adjoints(n.lhs(), t.l, a, where);
+        }
+        if constexpr (std::remove_cvref_t<decltype(n.rhs())>::needs_grad) {
+            const T a = n.rhs_adjoint(t, g);
+            if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.rhs(), a, T(t.r.v), g, where());
+            check_tape_adjoints(n.rhs(), t.r, a, where);
+        }
+    }
+}
+
+/// Forward checks of the region `root` evaluated over `shape` (anomaly detection on).
+template <class R, std::size_t N>
+[[gnu::cold, gnu::noinline]] void check_region_values(R& root, const Shape<N>& shape) {
+    using T = typename R::value_type;
+    auto cs = gather_cursors(root);
+    std::size_t base = 0;
+    run_loop(shape, cs, false, [&](std::size_t n) {
+        for (std::size_t j = 0; j < n; ++j) {
+            const auto where = [&] { return element_string(base + j, shape); };
+            check_tape_values(root, root.template fwd<T>(j), where);
+        }
+        base += n;
+    });
+}
+
+/// Forward and backward checks of the region `root` with upstream adjoint `up` (anomaly
+/// detection on), before the reverse pass runs.
+template <class R, class Up>
+[[gnu::cold, gnu::noinline]] void check_region_backward(R& root, Up& up) {
+    using T = typename R::value_type;
+    auto cs = gather_cursors(root, up);
+    const auto shape = root.shape();
+    std::size_t base = 0;
+    run_loop(shape, cs, false, [&](std::size_t n) {
+        for (std::size_t j = 0; j < n; ++j) {
+            const auto where = [&] { return element_string(base + j, shape); };
+            const auto tape = root.template fwd<T>(j);
+            check_tape_values(root, tape, where);
+            if constexpr (R::needs_grad) {
+                const T g = up.template fwd<T>(j).v;
+                if (!std::isfinite(g)) [[unlikely]]
+                    throw AnomalyError("anomaly detected in the backward pass: the adjoint arriving at " + describe(root) +
+                                       " is " + number_string(double(g)) + " at element " + where() + arriving_from());
+                check_tape_adjoints(root, tape, g, where);
+            }
+        }
+        base += n;
+    });
+}
+
+}  // namespace detail
+
+}  // namespace ctgrad
