@@ -30,6 +30,9 @@
 
 namespace ctgrad {
 
+template <class T>
+class ScalarGrad;  // leaf.hpp
+
 namespace detail {
 
 /// The boundary node whose backward_kernel() is running on this thread (anomaly detection only):
@@ -84,6 +87,8 @@ std::string leaf_hint(const N& n) {
     else return "";
 }
 
+// The messages are built in these out-of-line functions, so that the checks inlined into each
+// region's loop stay small (they are compiled for every region type).
 template <class N>
 [[noreturn, gnu::cold, gnu::noinline]] void throw_value_anomaly(const N& n, double v, const std::string& where,
                                                                  const std::string& operands) {
@@ -93,7 +98,7 @@ template <class N>
 
 /// Checks the n-element array p holding node n's value of shape s.
 template <class N, class T, class S>
-void check_values(const N& n, const T* p, const S& s) {
+[[gnu::cold, gnu::noinline]] void check_values(const N& n, const T* p, const S& s) {
     const std::size_t size = shape_size(s);
     for (std::size_t i = 0; i < size; ++i)
         if (!std::isfinite(p[i])) [[unlikely]] throw_value_anomaly(n, double(p[i]), element_string(i, s), "");
@@ -101,7 +106,7 @@ void check_values(const N& n, const T* p, const S& s) {
 
 /// Checks the adjoint g (of shape s) arriving at node n before n's own reverse pass uses it.
 template <class N, class T, class S>
-void check_arriving_adjoint(const N& n, const T* g, const S& s) {
+[[gnu::cold, gnu::noinline]] void check_arriving_adjoint(const N& n, const T* g, const S& s) {
     const std::size_t size = shape_size(s);
     for (std::size_t i = 0; i < size; ++i)
         if (!std::isfinite(g[i])) [[unlikely]]
@@ -111,7 +116,7 @@ void check_arriving_adjoint(const N& n, const T* g, const S& s) {
 
 /// Checks a gradient that node `by` wrote straight into leaf's Param (g, of shape s).
 template <class By, class Leaf, class T, class S>
-void check_written_gradient(const By& by, const Leaf& leaf, const T* g, const S& s) {
+[[gnu::cold, gnu::noinline]] void check_written_gradient(const By& by, const Leaf& leaf, const T* g, const S& s) {
     const std::size_t size = shape_size(s);
     for (std::size_t i = 0; i < size; ++i)
         if (!std::isfinite(g[i])) [[unlikely]]
@@ -132,6 +137,11 @@ std::string operand_values(const N& n, const Tp& t) {
     }
 }
 
+template <class N, class Tp, class Where>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_tape_anomaly(const N& n, const Tp& t, const Where& where) {
+    throw_value_anomaly(n, double(t.v), where(), operand_values(n, t));
+}
+
 /// Checks the values of a fused region's tape at one element, operands first.
 template <class N, class Tp, class Where>
 void check_tape_values(const N& n, const Tp& t, const Where& where) {
@@ -141,16 +151,22 @@ void check_tape_values(const N& n, const Tp& t, const Where& where) {
         check_tape_values(n.lhs(), t.l, where);
         check_tape_values(n.rhs(), t.r, where);
     }
-    if (!std::isfinite(t.v)) [[unlikely]] throw_value_anomaly(n, double(t.v), where(), operand_values(n, t));
+    if (!std::isfinite(t.v)) [[unlikely]] throw_tape_anomaly(n, t, where);
 }
 
-template <class N, class E, class T>
+template <class N, class E, class T, class Where>
 [[noreturn, gnu::cold, gnu::noinline]] void throw_adjoint_anomaly(const N& n, const E& operand, T adjoint, T value, T g,
-                                                                   const std::string& where) {
+                                                                   const Where& where) {
     throw AnomalyError("anomaly detected in the backward pass: the derivative of " + describe(n) + " gives " +
                        number_string(double(adjoint)) + " as the adjoint of its operand " + describe(operand) +
-                       " at element " + where + " (operand value " + number_string(double(value)) +
+                       " at element " + where() + " (operand value " + number_string(double(value)) +
                        ", adjoint arriving " + number_string(double(g)) + ")");
+}
+
+template <class N, class T, class Where>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_arriving_anomaly(const N& n, T g, const Where& where) {
+    throw AnomalyError("anomaly detected in the backward pass: the adjoint arriving at " + describe(n) + " is " +
+                       number_string(double(g)) + " at element " + where() + arriving_from());
 }
 
 /// Checks the adjoints a fused region's nodes pass to their operands at one element, given the
@@ -162,60 +178,66 @@ void check_tape_adjoints(const N& n, const Tp& t, T g, const Where& where) {
         return;
     } else if constexpr (requires { n.operand(); t.c; n.operand_adjoint(t, g); }) {
         const T a = n.operand_adjoint(t, g);
-        if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.operand(), a, T(t.c.v), g, where());
+        if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.operand(), a, T(t.c.v), g, where);
         check_tape_adjoints(n.operand(), t.c, a, where);
     } else if constexpr (requires { n.lhs(); n.rhs(); t.l; t.r; n.lhs_adjoint(t, g); n.rhs_adjoint(t, g); }) {
         if constexpr (std::remove_cvref_t<decltype(n.lhs())>::needs_grad) {
             const T a = n.lhs_adjoint(t, g);
-            if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.lhs(), a, T(t.l.v), g, where());
+            if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.lhs(), a, T(t.l.v), g, where);
             check_tape_adjoints(n.lhs(), t.l, a, where);
         }
         if constexpr (std::remove_cvref_t<decltype(n.rhs())>::needs_grad) {
             const T a = n.rhs_adjoint(t, g);
-            if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.rhs(), a, T(t.r.v), g, where());
+            if (!std::isfinite(a)) [[unlikely]] throw_adjoint_anomaly(n, n.rhs(), a, T(t.r.v), g, where);
             check_tape_adjoints(n.rhs(), t.r, a, where);
         }
     }
 }
 
-/// Forward checks of the region `root` evaluated over `shape` (anomaly detection on).
-template <class R, std::size_t N>
-[[gnu::cold, gnu::noinline]] void check_region_values(R& root, const Shape<N>& shape) {
-    using T = typename R::value_type;
-    auto cs = gather_cursors(root);
-    std::size_t base = 0;
-    run_loop(shape, cs, false, [&](std::size_t n) {
-        for (std::size_t j = 0; j < n; ++j) {
-            const auto where = [&] { return element_string(base + j, shape); };
-            check_tape_values(root, root.template fwd<T>(j), where);
-        }
-        base += n;
-    });
+/// The row function of the check loops, type-erased: run_loop is then instantiated once per
+/// cursor count and rank rather than once per region type (it is most of the checks' compile cost).
+struct CheckRow {
+    void* ctx;
+    void (*fn)(void*, std::size_t);
+    void operator()(std::size_t n) const { fn(ctx, n); }
+};
+template <class F>
+CheckRow check_row(F& f) {
+    return {&f, [](void* p, std::size_t n) { (*static_cast<F*>(p))(n); }};
 }
 
-/// Forward and backward checks of the region `root` with upstream adjoint `up` (anomaly
-/// detection on), before the reverse pass runs.
-template <class R, class Up>
-[[gnu::cold, gnu::noinline]] void check_region_backward(R& root, Up& up) {
+/// Checks of the region `root` evaluated over `shape` (anomaly detection on), before its loop
+/// runs: the values, and with `adjoints` also the adjoints from the upstream gradient `up` (a
+/// reverse pass; shape is then root's). Forward and reverse checks of a region share this one
+/// function, so a region type costs one more instantiation of its scalar step, not two.
+template <class R, std::size_t N, class Up>
+[[gnu::cold, gnu::noinline]] void check_region(R& root, const Shape<N>& shape, Up& up, bool adjoints) {
     using T = typename R::value_type;
     auto cs = gather_cursors(root, up);
-    const auto shape = root.shape();
     std::size_t base = 0;
-    run_loop(shape, cs, false, [&](std::size_t n) {
+    auto row = [&](std::size_t n) {
         for (std::size_t j = 0; j < n; ++j) {
             const auto where = [&] { return element_string(base + j, shape); };
             const auto tape = root.template fwd<T>(j);
             check_tape_values(root, tape, where);
             if constexpr (R::needs_grad) {
-                const T g = up.template fwd<T>(j).v;
-                if (!std::isfinite(g)) [[unlikely]]
-                    throw AnomalyError("anomaly detected in the backward pass: the adjoint arriving at " + describe(root) +
-                                       " is " + number_string(double(g)) + " at element " + where() + arriving_from());
-                check_tape_adjoints(root, tape, g, where);
+                if (adjoints) {
+                    const T g = up.template fwd<T>(j).v;
+                    if (!std::isfinite(g)) [[unlikely]] throw_arriving_anomaly(root, g, where);
+                    check_tape_adjoints(root, tape, g, where);
+                }
             }
         }
         base += n;
-    });
+    };
+    run_loop(shape, cs, false, check_row(row));
+}
+
+/// Forward checks of the region `root` evaluated over `shape`.
+template <class R, std::size_t N>
+void check_region_values(R& root, const Shape<N>& shape) {
+    ScalarGrad<typename R::value_type> none(0);
+    check_region(root, shape, none, false);
 }
 
 }  // namespace detail

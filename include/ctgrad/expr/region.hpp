@@ -90,7 +90,7 @@ double region_backward(R& root, Up& up) {
     using B = xsimd::batch<T>;
     double total = 0;
     if constexpr (R::needs_grad || SumValues) {
-        if (anomaly_detection_enabled()) [[unlikely]] detail::check_region_backward(root, up);
+        if (anomaly_detection_enabled()) [[unlikely]] detail::check_region(root, root.shape(), up, R::needs_grad);
         auto cs = detail::gather_cursors(root, up);
         run_loop(root.shape(), cs, R::needs_grad, [&](std::size_t n) {
             B acc(T(0));
