@@ -1,5 +1,6 @@
 // Training steps of d2l's LeNet and dropout MLP at batch 256 (forward, backward, SGD update),
-// in images per second, with 1 and 2 threads; and each LeNet layer's kernels (BM_lenet_layer).
+// in images per second, with 1 and 2 threads; inference (eval mode, batch 1000, the size of a
+// test-set pass: BM_*_infer); and each LeNet layer's kernels (BM_lenet_layer).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -45,6 +46,23 @@ void train_step(benchmark::State& s, Net net) {
     s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kBatch), benchmark::Counter::kIsRate);
 }
 void BM_lenet_train_step(benchmark::State& s) { train_step(s, nn::lenet<float>()); }
+
+// Inference: the logits of a batch of 1000 images in eval mode (dropout off), as a test-set pass
+// evaluates them (bench/libtorch_models.cpp runs the same under torch::NoGradGuard).
+constexpr std::size_t kInferBatch = 1000;
+template <class Net>
+void infer(benchmark::State& s, Net net) {
+    omp_set_num_threads(int(s.range(0)));
+    const auto x = images(kInferBatch);
+    net.eval();
+    for (auto _ : s) {
+        const Tensor<float, 2> logits = eval(net(x));
+        benchmark::DoNotOptimize(logits.data());
+    }
+    s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kInferBatch), benchmark::Counter::kIsRate);
+}
+void BM_lenet_infer(benchmark::State& s) { infer(s, nn::lenet<float>()); }
+void BM_mlp_infer(benchmark::State& s) { infer(s, nn::dropout_mlp<float>()); }
 
 // The kernels of one LeNet training step at batch 256, one at a time: arg 0 the layer pass, arg 1 threads.
 // ReLU, bias and the loss are elementwise regions of the expression engine and not included.
@@ -102,6 +120,8 @@ void BM_mlp_train_step(benchmark::State& s) { train_step(s, nn::dropout_mlp<floa
 
 BENCHMARK(BM_lenet_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_mlp_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_lenet_infer)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_mlp_infer)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_lenet_layer)->ArgsProduct({benchmark::CreateDenseRange(0, 11, 1), {1, 2}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();
