@@ -7,6 +7,7 @@
 // Bytes counted are the minimal traffic of the computation (forward: a, x, b, m read, y written;
 // backward: a, x, b, m read, three gradients read and written), for every variant alike, so the
 // reported GB/s compare directly.
+// eval_new_fused / eval_new_loop: eval() into a new Tensor against a plain loop into a new Tensor.
 #include <benchmark/benchmark.h>
 
 #include <ctgrad/ctgrad.hpp>
@@ -221,6 +222,48 @@ void BM_backward_hand(benchmark::State& s) {
     }
     set_bytes(s, n, 10);
 }
+
+// ---------------------------------------------------------------- eval into a new tensor
+// y = eval(relu(constant(x) * a + b) * constant(m) / (1 - p)) with scalars a, b, p, against a plain
+// loop writing the same values into a freshly constructed Tensor: both allocate the result on every
+// iteration (2^24 floats: 64 MB, fresh pages from the kernel each time), so what differs is the loop.
+struct EvalData {
+    Tensor<float, 1> x, m;
+    float a = 1.5f, b = -0.25f, p = kP;
+    explicit EvalData(std::size_t n) {
+        Data d(n);
+        x = d.x.value();
+        m = d.m;
+        benchmark::DoNotOptimize(p);  // a run-time scalar in both variants, as in a real program
+    }
+};
+
+void BM_eval_new_fused(benchmark::State& s) {
+    const std::size_t n = std::size_t(s.range(0));
+    EvalData d(n);
+    for (auto _ : s) {
+        Tensor<float, 1> y = eval(relu(constant(d.x) * d.a + d.b) * constant(d.m) / (1.f - d.p));
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_bytes(s, n, 3);
+}
+
+void BM_eval_new_loop(benchmark::State& s) {
+    const std::size_t n = std::size_t(s.range(0));
+    EvalData d(n);
+    for (auto _ : s) {
+        Tensor<float, 1> y(d.x.shape());
+        const float* x = d.x.data();
+        const float* m = d.m.data();
+        float* o = y.data();
+        const float a = d.a, b = d.b, q = 1.f - d.p;
+        for (std::size_t i = 0; i < n; ++i) o[i] = std::max(x[i] * a + b, 0.f) * m[i] / q;
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_bytes(s, n, 3);
+}
 }  // namespace
 
 #define SIZES ->Arg(1 << 20)->Arg(1 << 24)->Unit(benchmark::kMicrosecond)
@@ -232,5 +275,7 @@ BENCHMARK(BM_backward_fused) SIZES;
 BENCHMARK(BM_backward_fresh) SIZES;
 BENCHMARK(BM_backward_prealloc) SIZES;
 BENCHMARK(BM_backward_hand) SIZES;
+BENCHMARK(BM_eval_new_fused) SIZES;
+BENCHMARK(BM_eval_new_loop) SIZES;
 
 BENCHMARK_MAIN();

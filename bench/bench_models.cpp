@@ -1,9 +1,11 @@
 // Training steps of d2l's LeNet and dropout MLP at batch 256 (forward, backward, SGD update),
-// in images per second, with 1 and 2 threads; and each LeNet layer's kernels (BM_lenet_layer).
+// in images per second, with 1 and 2 threads; inference (eval mode, batch 1000, the size of a
+// test-set pass: BM_*_infer); and each LeNet layer's kernels (BM_lenet_layer).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <ctgrad/ctgrad.hpp>
@@ -46,6 +48,23 @@ void train_step(benchmark::State& s, Net net) {
 }
 void BM_lenet_train_step(benchmark::State& s) { train_step(s, nn::lenet<float>()); }
 
+// Inference: the logits of a batch of 1000 images in eval mode (dropout off), as a test-set pass
+// evaluates them (bench/libtorch_models.cpp runs the same under torch::NoGradGuard).
+constexpr std::size_t kInferBatch = 1000;
+template <class Net>
+void infer(benchmark::State& s, Net net) {
+    omp_set_num_threads(int(s.range(0)));
+    const auto x = images(kInferBatch);
+    net.eval();
+    for (auto _ : s) {
+        const Tensor<float, 2> logits = eval(net(x));
+        benchmark::DoNotOptimize(logits.data());
+    }
+    s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kInferBatch), benchmark::Counter::kIsRate);
+}
+void BM_lenet_infer(benchmark::State& s) { infer(s, nn::lenet<float>()); }
+void BM_mlp_infer(benchmark::State& s) { infer(s, nn::dropout_mlp<float>()); }
+
 // The kernels of one LeNet training step at batch 256, one at a time: arg 0 the layer pass, arg 1 threads.
 // ReLU, bias and the loss are elementwise regions of the expression engine and not included.
 struct LenetBuffers {
@@ -69,6 +88,13 @@ struct LenetBuffers {
     kernels::Conv2dShape c1{B, 1, 28, 28, 6, 5, 1, 2}, c2{B, 6, 14, 14, 16, 5, 1, 0};
     kernels::Pool2dShape q1{B, 6, 28, 28, 2, 2}, q2{B, 16, 10, 10, 2, 2};
 };
+// Useful multiply-adds x 2 per call at batch 256 (the padding's zeros and pooling not counted):
+// conv1 6x28x28 outputs x 25 taps, conv2 16x10x10 outputs x 150 taps per image, each pass alike;
+// fc1 256 x 400 x 120.
+constexpr double kLayerFlops[] = {2.0 * kBatch * 6 * 784 * 25,  2.0 * kBatch * 6 * 784 * 25,  0, 0,
+                                  2.0 * kBatch * 1600 * 150,    2.0 * kBatch * 1600 * 150,    2.0 * kBatch * 1600 * 150,
+                                  0,                            0,                            2.0 * kBatch * 400 * 120,
+                                  2.0 * kBatch * 400 * 120,     2.0 * kBatch * 400 * 120};
 const char* const kLayerNames[] = {"conv1_fwd", "conv1_dw",  "pool1_fwd", "pool1_bwd", "conv2_fwd",
                                    "conv2_dw",  "conv2_dx",  "pool2_fwd", "pool2_bwd", "fc1_fwd",
                                    "fc1_dw",    "fc1_dx"};
@@ -95,6 +121,30 @@ void BM_lenet_layer(benchmark::State& s) {
         benchmark::ClobberMemory();
     }
     s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kBatch), benchmark::Counter::kIsRate);
+    if (kLayerFlops[layer] > 0)
+        s.counters["GFLOP/s"] = benchmark::Counter(double(s.iterations()) * kLayerFlops[layer] * 1e-9, benchmark::Counter::kIsRate);
+}
+
+// The machine's FMA peak for one thread, to read BM_lenet_layer's GFLOP/s against: 16 independent
+// chains of SIMD fused multiply-adds (enough to cover the FMA latency on two FMA ports), widest
+// vectors the build targets (AVX-512 with -march=native on an AVX-512 machine).
+void BM_fma_peak(benchmark::State& s) {
+    using B = xsimd::batch<float>;
+    constexpr int kChains = 16, kSteps = 4096;
+    float a0 = 0.999999f, b0 = 1e-6f;
+    benchmark::DoNotOptimize(a0);
+    benchmark::DoNotOptimize(b0);
+    const B a(a0), b(b0);
+    B acc[kChains];
+    for (int k = 0; k < kChains; ++k) acc[k] = B(float(k));
+    for (auto _ : s) {
+        for (int r = 0; r < kSteps; ++r)
+            for (int k = 0; k < kChains; ++k) acc[k] = xsimd::fma(acc[k], a, b);
+        for (int k = 0; k < kChains; ++k) benchmark::DoNotOptimize(acc[k]);
+    }
+    s.counters["GFLOP/s"] = benchmark::Counter(double(s.iterations()) * kSteps * kChains * B::size * 2 * 1e-9,
+                                               benchmark::Counter::kIsRate);
+    s.SetLabel(std::to_string(B::size) + " floats per FMA");
 }
 void BM_mlp_train_step(benchmark::State& s) { train_step(s, nn::dropout_mlp<float>()); }
 
@@ -102,6 +152,9 @@ void BM_mlp_train_step(benchmark::State& s) { train_step(s, nn::dropout_mlp<floa
 
 BENCHMARK(BM_lenet_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_mlp_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_lenet_infer)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_mlp_infer)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_fma_peak);
 BENCHMARK(BM_lenet_layer)->ArgsProduct({benchmark::CreateDenseRange(0, 11, 1), {1, 2}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();

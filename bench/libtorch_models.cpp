@@ -6,7 +6,10 @@
 
 #include "libtorch_lenet.hpp"
 
+#include <dlfcn.h>
+
 #include <cstdint>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -44,6 +47,49 @@ void train_step(benchmark::State& s, torch::nn::Sequential net, double lr) {
 void BM_torch_lenet_train_step(benchmark::State& s) { train_step(s, torch_lenet(), 0.3); }
 void BM_torch_mlp_train_step(benchmark::State& s) { train_step(s, dropout_mlp(), 0.1); }
 
+// Inference as bench_models.cpp's BM_*_infer: logits of 1000 images, eval mode, no autograd graph.
+void infer(benchmark::State& s, torch::nn::Sequential net) {
+    torch::set_num_threads(int(s.range(0)));
+    torch::manual_seed(0);
+    const auto x = torch::rand({1000, 1, 28, 28});
+    torch::NoGradGuard no_grad;
+    net->eval();
+    for (auto _ : s) {
+        auto logits = net->forward(x);
+        benchmark::DoNotOptimize(logits.data_ptr<float>());
+    }
+    s.counters["img/s"] = benchmark::Counter(double(s.iterations() * 1000), benchmark::Counter::kIsRate);
+    s.SetLabel("torch threads " + std::to_string(torch::get_num_threads()));
+}
+void BM_torch_lenet_infer(benchmark::State& s) { infer(s, torch_lenet()); }
+void BM_torch_mlp_infer(benchmark::State& s) { infer(s, dropout_mlp()); }
+
+// Which BLAS libtorch's matrix products run on, for the run's context (bench/compare_libtorch.sh
+// checks it): the libblas file mapped into this process and, if it is OpenBLAS, its threading
+// (openblas_get_parallel: 0 sequential, 1 pthreads, 2 OpenMP) and the kernel set it chose.
+std::string mapped_blas() {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+        const auto slash = line.find('/');
+        if (slash == std::string::npos) continue;
+        const std::string path = line.substr(slash);
+        const auto name = path.substr(path.rfind('/') + 1);
+        if (name.rfind("libblas", 0) == 0 || name.rfind("libopenblas", 0) == 0) return path;
+    }
+    return "none";
+}
+const bool kBlasContext = [] {
+    benchmark::AddCustomContext("blas_library", mapped_blas());
+    using IntFn = int (*)();
+    using StrFn = char* (*)();
+    const auto parallel = reinterpret_cast<IntFn>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
+    const auto corename = reinterpret_cast<StrFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    benchmark::AddCustomContext("openblas_parallel", parallel ? std::to_string(parallel()) : "not OpenBLAS");
+    benchmark::AddCustomContext("openblas_core", corename ? corename() : "not OpenBLAS");
+    return true;
+}();
+
 // d2l's from-scratch linear regression (chapter 11 airfoil) with the data and lr of bench_airfoil.cpp:
 // y_hat = X w + b, loss = mean((y_hat - y)² / 2), backward, w -= lr·w.grad, b -= lr·b.grad, zero grads.
 void BM_torch_airfoil_scratch_step(benchmark::State& s) {
@@ -76,4 +122,6 @@ void BM_torch_airfoil_scratch_step(benchmark::State& s) {
 
 BENCHMARK(BM_torch_lenet_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_torch_mlp_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_torch_lenet_infer)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_torch_mlp_infer)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_torch_airfoil_scratch_step)->Arg(1)->Arg(10);

@@ -268,8 +268,9 @@ void evaluate_saved(Net& net, const FashionData& d, const RunSetup& run, train::
         return train::StepResult{value, correct};
     });
     const auto& names = fashion_classes();
-    std::printf("test loss %.3f, test acc %.3f (%s, %zu images)\n", stats.loss(), stats.accuracy(),
-                run.persist.load.c_str(), stats.examples);
+    // Inference speed: the whole evaluation pass (forward in eval mode, loss, arg-max) per test image.
+    std::printf("test loss %.3f, test acc %.3f (%s, %zu images, %.0f images/s)\n", stats.loss(), stats.accuracy(),
+                run.persist.load.c_str(), stats.examples, stats.examples_per_sec());
     std::printf("%-12s %8s %8s\n", "class", "images", "acc");
     train::Summary per_class = train::Summary::object();
     for (std::size_t k = 0; k < K; ++k) {
@@ -285,6 +286,7 @@ void evaluate_saved(Net& net, const FashionData& d, const RunSetup& run, train::
     summary["test_loss"] = stats.loss();
     summary["test_acc"] = stats.accuracy();
     summary["test_examples"] = stats.examples;
+    summary["test_examples_per_sec"] = stats.examples_per_sec();
     summary["per_class_acc"] = per_class;
     summary["confusion"] = confusion;
     train::write_summary(run.out, summary);

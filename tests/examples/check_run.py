@@ -270,6 +270,8 @@ def main():
                 ts = json.load(f)
             if es["test_acc"] != ts["test_acc"] or es["status"] != "completed" or len(es["per_class_acc"]) != 10:
                 fail(f"--eval-only: test_acc {es['test_acc']} vs the training run's {ts['test_acc']}")
+            if not es.get("test_examples_per_sec", 0) > 0 or "images/s)" not in third.stdout:
+                fail("--eval-only: no inference speed (summary.json test_examples_per_sec, the printed images/s)", third)
             if shutil.which("gnuplot") and not os.path.getsize(os.path.join(ev, "confusion.png")) > 0:
                 fail("no confusion.png")
             print(f"--eval-only: test_acc {es['test_acc']} as at the end of training")

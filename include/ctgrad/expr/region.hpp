@@ -8,6 +8,7 @@
 ///   fwd<V>(j) -> tape with .v, bwd<V>(tape, adjoint, j), for_each_boundary(f).
 #include <array>
 #include <cstddef>
+#include <cstring>
 
 #include <ctgrad/expr/anomaly.hpp>
 #include <ctgrad/expr/loop.hpp>
@@ -28,6 +29,17 @@ auto forward_cursors(R& root, Cursor<typename R::value_type>& sink) {
     sink.owned_grad = true;
     return cs;
 }
+/// Stores a SIMD batch at p (unaligned) as T elements. The intrinsics' store types are may_alias,
+/// so the compiler must assume such a store may change the loop's cursors and reload them (and
+/// test their contiguity) on every batch; a store typed as T elements aliases only T objects.
+template <class T, class V>
+CTGRAD_INLINE void store_typed(T* p, const V& v) {
+    typedef T Raw __attribute__((vector_size(sizeof(V)), aligned(alignof(T))));
+    static_assert(sizeof(Raw) == sizeof(V));
+    Raw r;
+    std::memcpy(&r, &v, sizeof r);  // a register move
+    *reinterpret_cast<Raw*>(p) = r;
+}
 }  // namespace detail
 
 /// out[i] = root[i] over `shape` (root broadcast to it); out is contiguous row-major.
@@ -44,7 +56,7 @@ void region_assign(R& root, const Shape<N>& shape, typename R::value_type* out) 
         T* o = sink.grow;
         simd_row<T>(n, [&]<class V>(std::size_t j) {
             const V v = root.template fwd<V>(j).v;
-            if constexpr (vm::is_scalar_v<V>) o[j] = v; else v.store_unaligned(o + j);
+            if constexpr (vm::is_scalar_v<V>) o[j] = v; else detail::store_typed(o + j, v);
         });
     });
 }
