@@ -1,13 +1,13 @@
 // Kernel benchmarks: GEMM GFLOP/s at the shapes the models use and at square sizes, LeNet's conv1/conv2
-// forward and backward at batch 256 (images/s), max-pooling; each at 1 and 2 OpenMP threads (the last
+// forward and backward at batch 256 (images/s), max-pooling; each at 1 and 2 threads (the last
 // argument). Wall-clock time (UseRealTime) so that multi-threaded runs are measured fairly.
 #include <ctgrad/kernels/conv2d.hpp>
 #include <ctgrad/kernels/gemm.hpp>
 #include <ctgrad/kernels/maxpool2d.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <benchmark/benchmark.h>
 
-#include <omp.h>
 #include <random>
 #include <vector>
 
@@ -27,7 +27,7 @@ template <class T>
 void BM_gemm(benchmark::State& st) {
     const std::size_t M = st.range(0), N = st.range(1), K = st.range(2);
     const bool ta = st.range(3), tb = st.range(4);
-    omp_set_num_threads(int(st.range(5)));
+    ctgrad::parallel::set_num_threads(int(st.range(5)));
     auto A = random_vec<T>(M * K, 1), B = random_vec<T>(K * N, 2);
     std::vector<T> C(M * N);
     for (auto _ : st) {
@@ -66,7 +66,7 @@ ctgrad::kernels::Conv2dShape lenet_conv(int layer) {
 void BM_conv(benchmark::State& st) {
     const auto s = lenet_conv(int(st.range(0)));
     const int pass = int(st.range(1));
-    omp_set_num_threads(int(st.range(2)));
+    ctgrad::parallel::set_num_threads(int(st.range(2)));
     const std::size_t xs = s.batch * s.in_channels * s.in_h * s.in_w;
     const std::size_t ws = s.out_channels * s.in_channels * s.kernel * s.kernel;
     const std::size_t ys = s.batch * s.out_channels * s.out_h() * s.out_w();
@@ -94,7 +94,7 @@ void BM_maxpool(benchmark::State& st) {
     const ctgrad::kernels::Pool2dShape s = st.range(0) == 1 ? ctgrad::kernels::Pool2dShape{256, 6, 28, 28, 2, 2}
                                                             : ctgrad::kernels::Pool2dShape{256, 16, 10, 10, 2, 2};
     const bool bwd = st.range(1) != 0;
-    omp_set_num_threads(int(st.range(2)));
+    ctgrad::parallel::set_num_threads(int(st.range(2)));
     const std::size_t xs = s.batch * s.channels * s.in_h * s.in_w, ys = s.batch * s.channels * s.out_h() * s.out_w();
     auto x = random_vec<float>(xs, 1), dy = random_vec<float>(ys, 2);
     std::vector<float> y(ys), dx(xs);

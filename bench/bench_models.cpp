@@ -2,7 +2,6 @@
 // in images per second, with 1 and 2 threads; inference (eval mode, batch 1000, the size of a
 // test-set pass: BM_*_infer); and each LeNet layer's kernels (BM_lenet_layer).
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include <cstdint>
 #include <string>
@@ -16,6 +15,7 @@
 #include <ctgrad/optim/optimizer.hpp>
 #include <ctgrad/optim/rules.hpp>
 #include <ctgrad/sched/schedules.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 using namespace ctgrad;
 
@@ -35,7 +35,7 @@ Tensor<std::uint8_t, 1> labels(std::size_t n) {
 
 template <class Net>
 void train_step(benchmark::State& s, Net net) {
-    omp_set_num_threads(int(s.range(0)));
+    ctgrad::parallel::set_num_threads(int(s.range(0)));
     const auto x = images(kBatch);
     const auto y = labels(kBatch);
     optim::Optimizer opt(net.parameters(), optim::SGD{}, sched::Constant{.lr = 0.1});
@@ -99,7 +99,7 @@ const char* const kLayerNames[] = {"conv1_fwd", "conv1_dw",  "pool1_fwd", "pool1
                                    "conv2_dw",  "conv2_dx",  "pool2_fwd", "pool2_bwd", "fc1_fwd",
                                    "fc1_dw",    "fc1_dx"};
 void BM_lenet_layer(benchmark::State& s) {
-    omp_set_num_threads(int(s.range(1)));
+    ctgrad::parallel::set_num_threads(int(s.range(1)));
     static LenetBuffers b;
     const auto layer = s.range(0);
     s.SetLabel(kLayerNames[layer]);

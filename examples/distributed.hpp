@@ -8,12 +8,9 @@
 #include <span>
 #include <utility>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include <ctgrad/data/data_loader.hpp>
 #include <ctgrad/dist/dist.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 #include <ctgrad/train/metrics.hpp>
 #include <ctgrad/train/run_main.hpp>
 #include <ctgrad/train/summary.hpp>
@@ -49,14 +46,8 @@ inline void reduce_over_ranks(ctgrad::train::EpochStats& s) {
     s.examples = std::size_t(v[2]);
 }
 
-/// OpenMP threads each rank computes with (--threads is per rank).
-inline int threads_per_rank() {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
+/// Threads each rank computes with (--threads is per rank).
+inline int threads_per_rank() { return ctgrad::parallel::num_threads(); }
 
 /// summary.json's description of the process layout and the communication per step.
 template <class Sync>

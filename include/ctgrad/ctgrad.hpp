@@ -1,5 +1,6 @@
 #pragma once
-/// \file One include for users: the expression DSL, autodiff, layers, optimizers, schedules, data.
+/// \file One include for users: the expression DSL, autodiff, layers, optimizers, schedules, data,
+/// and the thread count (parallel::set_num_threads).
 #include <ctgrad/tensor.hpp>
 #include <ctgrad/expr/functions.hpp>
 #include <ctgrad/expr/matmul.hpp>
@@ -13,3 +14,4 @@
 #include <ctgrad/optim/rules.hpp>
 #include <ctgrad/sched/schedules.hpp>
 #include <ctgrad/data/data.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>

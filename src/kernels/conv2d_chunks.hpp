@@ -1,7 +1,7 @@
 #pragma once
-// How the convolution kernels spread a batch over OpenMP threads, in one place: the schedule, the
-// per-thread scratch buffers and the reduction of per-image contributions (weight and bias
-// gradients). Private to src/kernels.
+// How the convolution kernels spread a batch over threads (parallel::for_each_chunk), in one place:
+// the chunks, the per-thread scratch buffers and the reduction of per-image contributions (weight
+// and bias gradients). Private to src/kernels.
 //
 // Determinism: the batch is cut into chunks whose boundaries depend on the batch size only (never on
 // the thread count). Outputs written per image (y, dx) do not depend on which thread computes them.
@@ -9,24 +9,18 @@
 // buffer, and the partials are then added in chunk order by the calling thread; so the results are
 // bit-identical for any thread count and any timing.
 #include <ctgrad/expr/scratch.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <algorithm>
 #include <cstddef>
-#include <omp.h>
 
 namespace ctgrad::kernels::detail {
 
-// Threads for a batch loop: none nested inside another parallel region, at most one per image.
-inline int batch_threads(std::size_t batch) {
-    if (omp_in_parallel()) return 1;
-    return std::max(1, std::min<int>(omp_get_max_threads(), int(batch)));
-}
-
-// At most kMaxChunks chunks of equal size (the last may be shorter). Chunks are handed out
-// dynamically: when the other engineers' jobs deschedule one of our threads, the other takes over
-// its remaining chunks instead of idling at the barrier (static halves made 2 threads slower than 1
-// under load). 32 chunks keep that balancing fine-grained for up to a few threads while bounding the
-// memory of the per-chunk partial sums (32 copies of dw).
+// At most kMaxChunks chunks of equal size (the last may be shorter). Threads claim chunks one at a
+// time: when the other engineers' jobs deschedule one of our threads, the others take over the
+// chunks it has not claimed, and the caller waits at most for the one it holds. 32 chunks keep that
+// balancing fine-grained for up to a few threads while bounding the memory of the per-chunk partial
+// sums (32 copies of dw).
 struct Chunks {
     static constexpr std::size_t kMaxChunks = 32;
     std::size_t count, size;
@@ -38,18 +32,14 @@ struct Chunks {
     std::size_t end(std::size_t c, std::size_t batch) const { return std::min(batch, (c + 1) * size); }
 };
 
-// body(n, scratch) for every image n < batch. make_scratch() runs once per thread and returns that
-// thread's buffers (its value is passed to body by reference).
+// body(n, scratch) for every image n < batch. make_scratch() runs once per participating thread and
+// returns that thread's buffers (its value is passed to body by reference).
 template <class Make, class Body>
 void for_each_image(std::size_t batch, Make make_scratch, Body body) {
     const Chunks ch(batch);
-#pragma omp parallel num_threads(batch_threads(batch))
-    {
-        auto scratch = make_scratch();
-#pragma omp for schedule(dynamic, 1) nowait
-        for (std::ptrdiff_t c = 0; c < std::ptrdiff_t(ch.count); ++c)
-            for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), batch); ++n) body(n, scratch);
-    }
+    parallel::for_each_chunk(ch.count, make_scratch, [&](std::size_t c, auto& scratch) {
+        for (std::size_t n = ch.begin(c); n < ch.end(c, batch); ++n) body(n, scratch);
+    });
 }
 
 // The ordered reduction: body(n, scratch, part) adds image n's contribution into part, its chunk's
@@ -59,16 +49,11 @@ template <class T, class Make, class Body, class Combine>
 void reduce_over_images(std::size_t batch, std::size_t part_size, Make make_scratch, Body body, Combine combine) {
     const Chunks ch(batch);
     Scratch<T> part(ch.count * part_size);
-#pragma omp parallel num_threads(batch_threads(batch))
-    {
-        auto scratch = make_scratch();
-#pragma omp for schedule(dynamic, 1) nowait
-        for (std::ptrdiff_t c = 0; c < std::ptrdiff_t(ch.count); ++c) {
-            T* p = part.data() + std::size_t(c) * part_size;
-            std::fill(p, p + part_size, T(0));  // first touched by the thread that uses it
-            for (std::size_t n = ch.begin(std::size_t(c)); n < ch.end(std::size_t(c), batch); ++n) body(n, scratch, p);
-        }
-    }
+    parallel::for_each_chunk(ch.count, make_scratch, [&](std::size_t c, auto& scratch) {
+        T* p = part.data() + c * part_size;
+        std::fill(p, p + part_size, T(0));  // first touched by the thread that uses it
+        for (std::size_t n = ch.begin(c); n < ch.end(c, batch); ++n) body(n, scratch, p);
+    });
     for (std::size_t c = 0; c < ch.count; ++c) combine(static_cast<const T*>(part.data() + c * part_size));
 }
 

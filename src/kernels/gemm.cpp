@@ -9,10 +9,10 @@
 #include "gemm_core.hpp"
 
 #include <ctgrad/kernels/gemm.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <algorithm>
 #include <type_traits>
-#include <omp.h>
 
 namespace ctgrad::kernels {
 namespace {
@@ -128,6 +128,39 @@ void gemm_serial(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, 
     }
 }
 
+// Row chunks over one shared packed copy of op(B): B is packed once (itself in parallel, by KC block
+// and group of NR panels), then each chunk of `rows` rows packs its rows of A per KC block and
+// sweeps all of B's columns (NC at a time). Splitting the rows with a private B per thread would
+// pack B once per chunk; sharing it is what lets 2 threads gain on the MLP's products.
+template <class T>
+void gemm_rows(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
+               const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, std::size_t rows) {
+    using Cf = Cfg<T>;
+    const std::size_t n_pad = round_up_nr<T>(N);
+    Scratch<T> bp(K * n_pad);  // packed_b_index layout
+    constexpr std::size_t kPanelsPerChunk = 16;
+    const std::size_t kblocks = (K + Cf::KC - 1) / Cf::KC;
+    const std::size_t groups = (n_pad / Cf::NR + kPanelsPerChunk - 1) / kPanelsPerChunk;
+    parallel::for_each_chunk(kblocks * groups, [&](std::size_t c) {
+        const std::size_t pc = c / groups * Cf::KC, kc = std::min(Cf::KC, K - pc);
+        const std::size_t j0 = c % groups * kPanelsPerChunk * Cf::NR, nc = std::min(kPanelsPerChunk * Cf::NR, N - j0);
+        pack_b(tb, B, ldb, pc, j0, kc, nc, bp.data() + pc * n_pad + j0 * kc);
+    });
+    parallel::for_each_chunk(
+        (M + rows - 1) / rows, [&] { return Scratch<T>(rows * std::min(Cf::KC, K)); },
+        [&](std::size_t c, Scratch<T>& ap) {
+            const std::size_t i0 = c * rows, mc = std::min(rows, M - i0);
+            for (std::size_t pc = 0; pc < K; pc += Cf::KC) {
+                const std::size_t kc = std::min(Cf::KC, K - pc);
+                const T b_eff = pc == 0 ? beta : T(1);  // later K blocks accumulate onto the first
+                pack_a(ta, A, lda, i0, pc, mc, kc, ap.data());
+                for (std::size_t jc = 0; jc < N; jc += Cf::NC)
+                    macro(mc, std::min(Cf::NC, N - jc), kc, ap.data(), bp.data() + pc * n_pad + jc * kc, alpha,
+                          b_eff, C + i0 * ldc + jc, ldc);
+            }
+        });
+}
+
 template <class T>
 void gemm_impl(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
@@ -148,38 +181,32 @@ void gemm_impl(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T 
         gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    // Threads only pay off above a few hundred microseconds of serial work; nested calls (e.g. from a
-    // batch-parallel convolution) stay serial.
-    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-    nt = std::min<int>(nt, int(work / (64.0 * 64.0 * 64.0)) + 1);
-    if (nt <= 1) {
-        gemm_serial(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // Chunks of about kChunkWork multiply-adds (a few tens of microseconds), so that a descheduled
+    // thread holds up the others by little; their number depends on the shape only. Every element
+    // of C is computed by one chunk, over the same KC blocks in the same k order, and chunk
+    // boundaries fall on MR rows / NR columns, so every element sits at the same position of the same
+    // kind of micro-tile (full or edge) as in the serial algorithm: C is bit-identical for any thread
+    // count (tests/kernels/test_determinism.cpp). Nested calls (e.g. from a batch-parallel
+    // convolution) run their chunks serially.
+    constexpr double kChunkWork = double(1 << 20);
+    constexpr std::size_t MR = Cfg<T>::MR, NR = Cfg<T>::NR;
+    const std::size_t want = parallel::in_parallel() ? 1 : std::size_t(work / kChunkWork);
+    if (want >= 2 && M >= 2 * 4 * MR) {
+        // Row chunks of at least 4 micro-tiles (each B micro-panel in L1 serves 4 of them), B packed
+        // once for all of them.
+        const std::size_t rows = std::max(4 * MR, ((M + want - 1) / want + MR - 1) / MR * MR);
+        return gemm_rows(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, rows);
+    }
+    if (want >= 2 && N >= 2 * 4 * NR) {
+        // Few rows: column slabs, each packing its own part of B and the (small) A.
+        const std::size_t cols = std::max(4 * NR, ((N + want - 1) / want + NR - 1) / NR * NR);
+        parallel::for_each_chunk((N + cols - 1) / cols, [&](std::size_t c) {
+            const std::size_t lo = c * cols, n = std::min(cols, N - lo);
+            gemm_serial(ta, tb, M, n, K, alpha, A, lda, tb ? B + lo * ldb : B + lo, ldb, beta, C + lo, ldc);
+        });
         return;
     }
-    // Split the larger dimension of C into nt slabs aligned to the micro-tile; each thread runs the
-    // whole blocked algorithm on its slab (re-packing the shared operand costs O(K*N), negligible).
-    // No sum crosses threads: each element of C is computed by one thread, over the same KC blocks in
-    // the same k order, and because slab boundaries fall on MR rows / NR columns every element sits
-    // at the same position of the same kind of micro-tile (full or edge) as in a 1-thread run. So C
-    // is bit-identical for any thread count (tests/kernels/test_determinism.cpp).
-    const bool split_m = M >= N;
-    const std::size_t unit = split_m ? Cfg<T>::MR : Cfg<T>::NR;
-    const std::size_t dim = split_m ? M : N;
-    const std::size_t units = (dim + unit - 1) / unit;
-    nt = std::min<int>(nt, int(units));
-#pragma omp parallel num_threads(nt)
-    {
-        const std::size_t t = std::size_t(omp_get_thread_num()), n = std::size_t(omp_get_num_threads());
-        const std::size_t lo = std::min(dim, units * t / n * unit), hi = std::min(dim, units * (t + 1) / n * unit);
-        if (hi > lo) {
-            if (split_m)
-                gemm_serial(ta, tb, hi - lo, N, K, alpha, ta ? A + lo : A + lo * lda, lda, B, ldb, beta,
-                            C + lo * ldc, ldc);
-            else
-                gemm_serial(ta, tb, M, hi - lo, K, alpha, A, lda, tb ? B + lo * ldb : B + lo, ldb, beta, C + lo,
-                            ldc);
-        }
-    }
+    gemm_serial(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 }  // namespace
 

@@ -2,7 +2,7 @@
 // count and the checks behind the validators, which look at the text as typed.
 #include <ctgrad/train/arg_checks.hpp>
 
-#include <omp.h>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -13,10 +13,10 @@ namespace ctgrad::train {
 
 // Declared in cli.hpp (which needs CLI11; this file does not).
 void set_num_threads(int n) {
-    if (n > 0) omp_set_num_threads(n);
+    if (n > 0) parallel::set_num_threads(n);
 }
 
-int available_cores() { return omp_get_num_procs(); }
+int available_cores() { return parallel::available_cores(); }
 
 namespace {
 /// The text as it can be quoted in a message: at most 40 characters.

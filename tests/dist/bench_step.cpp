@@ -11,10 +11,6 @@
 #include <cstdlib>
 #include <string>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/dist/dist.hpp>
 
@@ -52,10 +48,7 @@ int run(Net& net, const char* name, std::size_t global, int steps) {
         dist::all_reduce(std::span<double>(all));
         for (double v : all) worst = std::max(worst, v);
     }
-    int threads = 1;
-#ifdef _OPENMP
-    threads = omp_get_max_threads();
-#endif
+    const int threads = parallel::num_threads();
     if (dist::is_root())
         std::printf("%s ranks %zu threads/rank %d batch %zu steps %d: %.0f img/s, %.3f ms/step, all-reduce %.3f ms/step "
                     "(max rank %.3f), %zu bytes/step\n",

@@ -2,13 +2,13 @@
 // (must overwrite dx) and weight/bias gradients (must accumulate), over strides 1-3, paddings 0-2,
 // kernels 1-5, several channel counts and odd image sizes, float and double, 1 and 2 threads.
 #include <ctgrad/kernels/conv2d.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <omp.h>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -232,7 +232,7 @@ void check_fused_avg_pool(const Conv2dShape& s, std::size_t K, std::size_t S, st
 
 template <class T>
 void run_all(int threads) {
-    omp_set_num_threads(threads);
+    ctgrad::parallel::set_num_threads(threads);
     std::mt19937 rng(7 + threads);
     // LeNet's two layers (small batch) and the 1x1 fast path.
     check_shape<T>({3, 1, 28, 28, 6, 5, 1, 2}, rng);
@@ -276,7 +276,7 @@ void run_all(int threads) {
     check_fused_avg_pool<T>({2, 5, 6, 7, 3, 1, 1, 0}, 2, 2, rng);
     check_fused_avg_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 2, 2, rng);
     check_fused_avg_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 3, 1, rng);
-    omp_set_num_threads(1);
+    ctgrad::parallel::set_num_threads(1);
 }
 
 }  // namespace

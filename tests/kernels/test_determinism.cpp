@@ -1,14 +1,14 @@
 // Thread-count independence of the kernels: every convolution path (direct and im2col + GEMM; forward,
 // input gradient, both weight-gradient variants; with no epilogue, ReLU + max pooling and average
 // pooling) and every GEMM path (serial, split over rows, split over columns, narrow) gives
-// bit-identical results with 1, 2 and 3 OpenMP threads (compared with memcmp).
+// bit-identical results with 1, 2 and 3 threads (compared with memcmp).
 #include <ctgrad/kernels/conv2d.hpp>
 #include <ctgrad/kernels/gemm.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>
-#include <omp.h>
 #include <random>
 #include <sstream>
 #include <string>
@@ -48,12 +48,12 @@ ConvResults<T> run_conv(const Conv2dShape& s, const Conv2dEpilogue& ep, int thre
     r.dx.resize(x.size());
     r.dw = rand_vec<T>(ws, rng);  // the weight gradients accumulate onto these
     r.db = rand_vec<T>(s.out_channels, rng);
-    omp_set_num_threads(threads);
+    ctgrad::parallel::set_num_threads(threads);
     ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), r.y.data(), ep, r.argmax.data());
     ctgrad::kernels::conv2d_backward_input(s, dy.data(), w.data(), r.dx.data(), ep, r.y.data(), r.argmax.data());
     ctgrad::kernels::conv2d_backward_weights(s, x.data(), dy.data(), r.dw.data(), r.db.data(), ep, r.y.data(),
                                              r.argmax.data());
-    omp_set_num_threads(1);
+    ctgrad::parallel::set_num_threads(1);
     return r;
 }
 
@@ -101,9 +101,9 @@ void check_gemm(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
     const auto A = rand_vec<T>(M * K, rng), B = rand_vec<T>(K * N, rng), C0 = rand_vec<T>(M * N, rng);
     const auto run = [&](int threads) {
         std::vector<T> C = C0;
-        omp_set_num_threads(threads);
+        ctgrad::parallel::set_num_threads(threads);
         ctgrad::kernels::gemm(ta, tb, M, N, K, T(0.75), A.data(), ta ? M : K, B.data(), tb ? K : N, beta, C.data(), N);
-        omp_set_num_threads(1);
+        ctgrad::parallel::set_num_threads(1);
         return C;
     };
     const auto one = run(1);

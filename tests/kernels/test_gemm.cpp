@@ -1,14 +1,14 @@
 // GEMM kernels against a naive triple loop: every transpose combination, odd sizes that exercise all
 // micro-tile edges, padded leading dimensions, alpha/beta (including beta == 0 with NaN in C, which must
-// not be read), float and double, one and two OpenMP threads.
+// not be read), float and double, one and two threads.
 #include <ctgrad/kernels/gemm.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include <array>
 #include <cmath>
 #include <limits>
-#include <omp.h>
 #include <random>
 #include <vector>
 
@@ -65,7 +65,7 @@ void check_case(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
 
 template <class T>
 void run_all(int threads) {
-    omp_set_num_threads(threads);
+    ctgrad::parallel::set_num_threads(threads);
     std::mt19937 rng(42 + threads);
     const std::size_t sizes[][3] = {{1, 1, 1},    {2, 3, 4},     {7, 5, 3},     {6, 25, 784},  {13, 17, 19},
                                     {33, 65, 31}, {97, 130, 70}, {25, 784, 6},  {150, 100, 16}, {256, 10, 256},
@@ -82,7 +82,7 @@ void run_all(int threads) {
                     for (bool padded : {true, false}) check_case<T>(t & 1, t & 2, mk[0], n, mk[1], p[0], p[1], rng, padded);
     // Big enough for the threaded path and several KC/MC/NC blocks.
     for (int t = 0; t < 4; ++t) check_case<T>(t & 1, t & 2, 517, 1100, 531, T(1), T(0.5), rng);
-    omp_set_num_threads(1);
+    ctgrad::parallel::set_num_threads(1);
 }
 
 }  // namespace

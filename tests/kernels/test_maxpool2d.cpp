@@ -3,12 +3,12 @@
 // sizes that leave a remainder, float and double, 1 and 2 threads; the backward pass must overwrite dx
 // and accumulate where windows overlap.
 #include <ctgrad/kernels/maxpool2d.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 #include <limits>
-#include <omp.h>
 #include <random>
 #include <vector>
 
@@ -56,14 +56,14 @@ void check_shape(const Pool2dShape& s, std::mt19937& rng) {
 
 template <class T>
 void run_all(int threads) {
-    omp_set_num_threads(threads);
+    ctgrad::parallel::set_num_threads(threads);
     std::mt19937 rng(11 + threads);
     check_shape<T>({64, 6, 28, 28, 2, 2}, rng);  // LeNet pool1 (big enough to use threads)
     check_shape<T>({64, 16, 10, 10, 2, 2}, rng);  // LeNet pool2
     const std::size_t geo[][4] = {{2, 2, 7, 9}, {3, 2, 9, 8}, {3, 3, 10, 11}, {2, 1, 5, 6},
                                   {3, 1, 6, 6}, {1, 1, 4, 5}, {4, 3, 13, 9}, {5, 5, 5, 5}};
     for (const auto& g : geo) check_shape<T>({3, 4, g[2], g[3], g[0], g[1]}, rng);
-    omp_set_num_threads(1);
+    ctgrad::parallel::set_num_threads(1);
 }
 
 }  // namespace

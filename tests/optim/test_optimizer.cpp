@@ -3,7 +3,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
-#include <omp.h>
 #include <type_traits>
 
 #include <boost/hana/at.hpp>
@@ -12,6 +11,7 @@
 #include <ctgrad/ctgrad.hpp>
 #include <ctgrad/optim/optimizer.hpp>
 #include <ctgrad/sched/schedules.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 
 using namespace ctgrad;
 namespace hana = boost::hana;
@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(large_parameters_split_over_threads_update_every_element_al
     // chunks have scalar heads and tails. Adam with weight decay, two steps, 1 thread vs 2 threads.
     const std::size_t n = 100003;
     auto run = [&](int threads) {
-        omp_set_num_threads(threads);
+        ctgrad::parallel::set_num_threads(threads);
         Param<float, 1> p(Tensor<float, 1>::from_shape({n}));
         for (std::size_t i = 0; i < n; ++i) p.value()(i) = float(i % 101) / 50.f - 1.f;
         optim::Optimizer opt(optim::params(p), optim::Adam{.weight_decay = 0.01}, sched::Constant{.lr = 0.1});
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(large_parameters_split_over_threads_update_every_element_al
             for (std::size_t i = 0; i < n; ++i) p.grad()(i) = float(i % 37) / 18.f - 0.97f;  // |g| > 0.025: never cancelled by the decay
             opt.step();
         }
-        omp_set_num_threads(1);
+        ctgrad::parallel::set_num_threads(1);
         std::size_t not_zeroed = 0;
         for (std::size_t i = 0; i < n; ++i) not_zeroed += p.grad()(i) != 0.f;
         BOOST_TEST(not_zeroed == 0u);

@@ -2,7 +2,7 @@
 // ctgrad through pkg-config, through CMake's find_package and as a meson subproject. It trains a
 // two-class logistic (softmax) regression for a few steps and exits 1 unless the loss went down.
 // The labels go through an IDX file, so the program also needs the compiled library (the reader is in
-// libctgrad, and links zlib) and the large product runs through the library's OpenMP GEMM.
+// libctgrad, and links zlib) and the large product runs through the library's threaded GEMM.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

@@ -85,7 +85,7 @@ def main():
             check_tree(a, prefix)
             env['PKG_CONFIG_PATH'] = os.path.join(prefix, a.libdir, 'pkgconfig')
             flags = shlex.split(run(['pkg-config', '--cflags', '--libs', 'ctgrad'], env=env))
-            for need in ['-std=c++20', '-fopenmp'] + (['-march=' + a.march] if a.march else []):
+            for need in ['-std=c++20', '-pthread'] + (['-march=' + a.march] if a.march else []):
                 if need not in flags:
                     sys.exit(f'FAIL: pkg-config --cflags --libs ctgrad lacks {need}')
             exe = os.path.join(tmp, 'app')

@@ -3,8 +3,9 @@
 ///
 /// Stride-1 convolutions run as direct kernels over a zero-padded copy of each image; others lower
 /// each image to a GEMM through an im2col buffer small enough to stay in L2. The batch is split over
-/// OpenMP threads (omp_get_max_threads()); every result, including the weight and bias gradients
-/// summed over the batch, is bit-identical for any thread count. Temporaries come from ctgrad::Scratch.
+/// the library's threads (parallel::num_threads(), parallel/thread_pool.hpp); every result, including
+/// the weight and bias gradients summed over the batch, is bit-identical for any thread count.
+/// Temporaries come from ctgrad::Scratch.
 #include <cstddef>
 #include <cstdint>
 

@@ -33,11 +33,9 @@
 #include <boost/hana/transform.hpp>
 #include <boost/hana/tuple.hpp>
 #include <xsimd/xsimd.hpp>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include <ctgrad/expr/shape.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
 #include <ctgrad/simd/vm.hpp>
 #include <ctgrad/optim/concepts.hpp>
 #include <ctgrad/optim/params.hpp>
@@ -117,27 +115,20 @@ void fused_range(const Rule& rule, T* w, T* g, const std::array<T*, K>& s, std::
     for (; i < n; ++i) fused_element<T, Decay>(rule, w, g, s, i, c, wd);
 }
 /// The pass over a whole parameter. A large one (the MLP's 784 x 256 weight) is split over the
-/// OpenMP threads in chunks of whole cache lines: the pass is bandwidth-bound, and on one thread it
-/// was ~10% of a 2-thread MLP training step. Elementwise, and every chunk starts at a multiple of 64
-/// elements, so each element takes the same (SIMD or scalar) path whatever the thread count.
+/// threads (parallel::for_each_chunk) in chunks of 2^14 elements: the pass is bandwidth-bound, and on
+/// one thread it was ~10% of a 2-thread MLP training step. Elementwise, and every chunk starts at a
+/// multiple of 64 elements, so each element takes the same (SIMD or scalar) path whatever the
+/// thread count.
 template <bool Decay, class Rule, class T, std::size_t K, class C>
 void fused_pass(const Rule& rule, T* w, T* g, const std::array<T*, K>& s, std::size_t n, const C& c, T wd) {
-#ifdef _OPENMP
-    constexpr std::size_t min_split = std::size_t(1) << 15;
-    const int nt = n >= min_split && !omp_in_parallel() ? omp_get_max_threads() : 1;
-    if (nt > 1) {
-        const std::size_t chunk = (n / std::size_t(nt) + 63) / 64 * 64;
-#pragma omp parallel for num_threads(nt)
-        for (int t = 0; t < nt; ++t) {
-            const std::size_t lo = std::min(n, std::size_t(t) * chunk), len = std::min(n - lo, chunk);
-            std::array<T*, K> st;
-            for (std::size_t k = 0; k < K; ++k) st[k] = s[k] + lo;
-            fused_range<Decay>(rule, w + lo, g + lo, st, len, c, wd);
-        }
-        return;
-    }
-#endif
-    fused_range<Decay>(rule, w, g, s, n, c, wd);
+    constexpr std::size_t chunk = std::size_t(1) << 14;
+    if (n < 2 * chunk) return fused_range<Decay>(rule, w, g, s, n, c, wd);
+    parallel::for_each_chunk((n + chunk - 1) / chunk, [&](std::size_t i) {
+        const std::size_t lo = i * chunk, len = std::min(n - lo, chunk);
+        std::array<T*, K> st;
+        for (std::size_t k = 0; k < K; ++k) st[k] = s[k] + lo;
+        fused_range<Decay>(rule, w + lo, g + lo, st, len, c, wd);
+    });
 }
 }  // namespace detail
 

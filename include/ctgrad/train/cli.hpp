@@ -55,7 +55,7 @@ struct CommonOptions {
     std::size_t batch_size = 1;  ///< `--batch-size` (>= 1)
     double lr = 0.1;             ///< `--lr` (> 0)
     std::uint64_t seed = 0;      ///< `--seed`
-    int threads = 0;             ///< `--threads` (>= 1); 0: OpenMP's default
+    int threads = 0;             ///< `--threads` (>= 1); 0: parallel::num_threads()'s default
     std::string out{};           ///< `--out`; empty: runs/<example>
 
     /// The data directory by DESIGN §4's rule (`--data-dir`, else $CTGRAD_DATA_DIR, else ./data).
@@ -64,10 +64,11 @@ struct CommonOptions {
     }
 };
 
-/// Sets the number of OpenMP threads for the rest of the program (omp_set_num_threads).
+/// Sets the number of threads the kernels use for the rest of the program (parallel::set_num_threads,
+/// parallel/thread_pool.hpp); n <= 0 leaves the default.
 void set_num_threads(int n);
 
-/// The number of processors OpenMP may use (omp_get_num_procs()).
+/// The number of processors this process may run on (parallel::available_cores()).
 int available_cores();
 
 /// A CLI11 validator for an unsigned integer flag in [lo, hi]; use it on std::size_t, std::uint64_t and
@@ -132,7 +133,7 @@ inline void add_common_flags(CLI::App& app, CommonOptions& o, const std::string&
                                     n, cores, cores);
                    set_num_threads(n);
                },
-               "number of OpenMP threads (default: all cores)")
+               "number of threads (default: all cores)")
             ->check(count_in(1, max_threads));
     if (which & flags::out) app.add_option("--out", o.out, "output directory")->capture_default_str();
     if (which & flags::detect_anomaly)

@@ -1,0 +1,302 @@
+// The thread pool behind parallel::for_each_chunk (the strategy is described in
+// include/ctgrad/parallel/thread_pool.hpp).
+//
+// One loop runs at a time. Its chunks are claimed with a compare-and-swap on one 64-bit word holding
+// (loop generation << 32 | next chunk): a thread that read the word of an earlier loop cannot claim
+// a chunk of a later one, so the loop's description (count, participant, context) needs no lock.
+// The caller publishes a loop, takes part in it, then waits until `done` reaches the chunk count;
+// it never waits for a worker that has claimed nothing.
+#include <ctgrad/parallel/thread_pool.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace ctgrad::parallel {
+namespace {
+
+thread_local bool t_in_parallel = false;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+}
+
+// Sleeps while `word` holds `seen` (a spurious return is possible; callers re-check), and wakes all
+// sleepers of `word`. Linux: the futex system call itself, so that the spinning before it is only
+// the one chosen here (libstdc++'s std::atomic::wait adds its own spin and sched_yield calls);
+// elsewhere std::atomic::wait/notify.
+void sleep_while(std::atomic<std::uint32_t>& word, std::uint32_t seen) noexcept {
+#if defined(__linux__)
+    static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+#else
+    word.wait(seen, std::memory_order_seq_cst);
+#endif
+}
+void wake_all(std::atomic<std::uint32_t>& word) noexcept {
+#if defined(__linux__)
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr, nullptr, 0);
+#else
+    word.notify_all();
+#endif
+}
+
+// How long a thread spins before it sleeps: idle workers (the next loop of a training step usually
+// follows within tens of microseconds) and a caller waiting for a chunk another thread holds.
+// Short enough that a competing process, or a descheduled thread of ours, gets the core back soon.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+// Spins until pred() holds or kSpin has passed; returns pred().
+template <class Pred>
+bool spin_until(Pred pred) noexcept {
+    if (pred()) return true;
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (;;) {
+        for (int i = 0; i < 32; ++i) {
+            if (pred()) return true;
+            cpu_relax();
+        }
+        if (std::chrono::steady_clock::now() >= until) return pred();
+    }
+}
+
+int parse_count(const char* text) {
+    if (!text) return 0;
+    int v = 0;
+    const char* end = text + std::strlen(text);
+    const auto [p, ec] = std::from_chars(text, end, v);
+    // OMP_NUM_THREADS may be a list ("4,2" for nested levels): the first entry is the one that applies.
+    if (ec != std::errc() || v < 1 || (p != end && *p != ',')) return 0;
+    return v;
+}
+
+int default_threads() {
+    if (int n = parse_count(std::getenv("CTGRAD_NUM_THREADS"))) return n;
+    if (int n = parse_count(std::getenv("OMP_NUM_THREADS"))) return n;
+    return available_cores();
+}
+
+std::atomic<int> g_wanted{0};  // set_num_threads; 0: default_threads()
+
+}  // namespace
+
+namespace detail {
+
+class Pool {
+public:
+    static Pool& instance() {
+        static Pool pool;
+        return pool;
+    }
+    ~Pool() { resize(0); }
+
+    void run(std::size_t count, Participant participant, void* context) {
+        if (count == 0) return;
+        const int threads = num_threads();
+        if (count == 1 || threads <= 1 || t_in_parallel || count >= 0xffffffffu || busy_.test_and_set(std::memory_order_acquire))
+            return run_serial(count, participant, context);
+        struct Release {
+            std::atomic_flag& f;
+            ~Release() { f.clear(std::memory_order_release); }
+        } release{busy_};
+        resize(std::size_t(threads) - 1);
+
+        // Publish the loop. First the state word takes the new generation with no chunk to claim:
+        // a worker that read the previous loop's word and then this loop's count must fail its
+        // compare-and-swap (it read count_ with acquire, so it sees at least this closed word). Then
+        // the fields, then the word that opens the loop (release: a worker that claims from it reads
+        // current fields).
+        const std::uint32_t gen = ++gen_;
+        state_.store(std::uint64_t(gen) << 32 | 0xffffffffu, std::memory_order_seq_cst);
+        count_.store(count, std::memory_order_release);
+        participant_.store(participant, std::memory_order_relaxed);
+        context_.store(context, std::memory_order_relaxed);
+        done_.store(0, std::memory_order_relaxed);
+        cancelled_.store(false, std::memory_order_relaxed);
+        error_ = nullptr;
+        error_set_.store(false, std::memory_order_relaxed);
+        state_.store(std::uint64_t(gen) << 32, std::memory_order_release);
+        wake_.fetch_add(1, std::memory_order_seq_cst);
+        if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_all(wake_);
+
+        t_in_parallel = true;
+        ChunkClaims claims(this, gen, count);
+        participant(context, claims);
+        wait_done(count);
+        t_in_parallel = false;
+        if (error_set_.load(std::memory_order_acquire)) {
+            std::exception_ptr e = std::move(error_);
+            error_ = nullptr;
+            std::rethrow_exception(e);
+        }
+    }
+
+    bool claim(ChunkClaims& c, std::size_t& chunk) noexcept {
+        std::uint64_t v = state_.load(std::memory_order_acquire);
+        for (;;) {
+            if (std::uint32_t(v >> 32) != c.gen_ || (v & 0xffffffffu) >= c.count_) return false;
+            if (state_.compare_exchange_weak(v, v + 1, std::memory_order_acquire, std::memory_order_acquire)) {
+                chunk = std::size_t(v & 0xffffffffu);
+                return true;
+            }
+        }
+    }
+    void finished(const ChunkClaims& c) noexcept {
+        const std::size_t d = std::size_t(done_.fetch_add(1, std::memory_order_seq_cst)) + 1;
+        if (d == c.count_ && caller_sleeping_.load(std::memory_order_seq_cst)) wake_all(done_);
+    }
+    void fail(std::exception_ptr e) noexcept {
+        cancelled_.store(true, std::memory_order_relaxed);
+        // The caller reads error_ after every chunk is reported finished (release/acquire on done_).
+        if (!error_set_.exchange(true, std::memory_order_acq_rel)) error_ = std::move(e);
+    }
+    bool cancelled() const noexcept { return cancelled_.load(std::memory_order_relaxed); }
+
+private:
+    Pool() = default;
+
+    static void run_serial(std::size_t count, Participant participant, void* context) {
+        const bool outer = t_in_parallel;
+        t_in_parallel = true;
+        ChunkClaims claims(nullptr, 0, count);
+        participant(context, claims);
+        t_in_parallel = outer;
+        if (claims.error_) std::rethrow_exception(claims.error_);
+    }
+
+    void wait_done(std::size_t count) noexcept {
+        if (spin_until([&] { return done_.load(std::memory_order_acquire) >= count; })) return;
+        caller_sleeping_.store(true, std::memory_order_seq_cst);
+        for (std::uint32_t d; (d = done_.load(std::memory_order_seq_cst)) < count;) sleep_while(done_, d);
+        caller_sleeping_.store(false, std::memory_order_relaxed);
+    }
+
+    // Starts or stops workers so that `n` exist. Called with busy_ held (or from the destructor), so
+    // no loop is running; a worker may still be leaving the previous one, which join() waits for.
+    void resize(std::size_t n) {
+        if (workers_.size() == n) return;
+        if (!workers_.empty()) {
+            stop_.store(true, std::memory_order_seq_cst);
+            wake_.fetch_add(1, std::memory_order_seq_cst);
+            wake_all(wake_);
+            for (auto& w : workers_) w.join();
+            workers_.clear();
+            stop_.store(false, std::memory_order_relaxed);
+        }
+        // A new worker starts from the wake-up count of now: read in the thread, a stop signal sent
+        // before the thread first ran would be taken for the state to wait on, and join() would hang.
+        const std::uint32_t seen = wake_.load(std::memory_order_seq_cst);
+        workers_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this, seen] { work(seen); });
+    }
+
+    void work(std::uint32_t seen) {
+        t_in_parallel = true;  // loops started inside a chunk run serially
+        for (;;) {
+            if (!spin_until([&] { return wake_.load(std::memory_order_acquire) != seen; })) {
+                sleepers_.fetch_add(1, std::memory_order_seq_cst);
+                while (wake_.load(std::memory_order_seq_cst) == seen) sleep_while(wake_, seen);
+                sleepers_.fetch_sub(1, std::memory_order_relaxed);
+            }
+            seen = wake_.load(std::memory_order_acquire);
+            if (stop_.load(std::memory_order_acquire)) return;
+            // Join the current loop if it still has chunks. If another loop is published meanwhile,
+            // the word's generation changes before its count does, so the claim below fails (the
+            // count read may be newer than the word, never older) and the worker waits again.
+            const std::uint64_t v = state_.load(std::memory_order_acquire);
+            ChunkClaims claims(this, std::uint32_t(v >> 32), count_.load(std::memory_order_acquire));
+            std::size_t first;
+            if (!claim(claims, first)) continue;
+            // The claim succeeded, so the loop is the one whose fields were published before its
+            // state: they are current.
+            claims.first_ = first;
+            participant_.load(std::memory_order_relaxed)(context_.load(std::memory_order_relaxed), claims);
+        }
+    }
+
+    alignas(64) std::atomic<std::uint64_t> state_{0};  // generation << 32 | next unclaimed chunk
+    alignas(64) std::atomic<std::uint32_t> done_{0};    // chunks reported finished (a futex word)
+    std::atomic<bool> caller_sleeping_{false};
+    alignas(64) std::atomic<std::uint32_t> wake_{0};    // bumped for every loop and for stop
+    std::atomic<int> sleepers_{0};
+    std::atomic<bool> stop_{false};
+    std::atomic<std::size_t> count_{0};
+    std::atomic<Participant> participant_{nullptr};
+    std::atomic<void*> context_{nullptr};
+    std::atomic<bool> cancelled_{false};
+    std::atomic<bool> error_set_{false};
+    std::exception_ptr error_{};
+    std::uint32_t gen_ = 0;  // written by the thread holding busy_
+    std::atomic_flag busy_ = ATOMIC_FLAG_INIT;
+    std::vector<std::thread> workers_;
+};
+
+bool ChunkClaims::claim(std::size_t& chunk) noexcept {
+    if (first_ != std::size_t(-1)) {
+        chunk = first_;
+        first_ = std::size_t(-1);
+        return true;
+    }
+    if (pool_) return pool_->claim(*this, chunk);
+    if (next_ >= count_) return false;
+    chunk = next_++;
+    return true;
+}
+void ChunkClaims::finished() noexcept {
+    if (pool_) pool_->finished(*this);
+}
+void ChunkClaims::fail(std::exception_ptr e) noexcept {
+    if (pool_) return pool_->fail(std::move(e));
+    if (!error_) error_ = std::move(e);
+    cancelled_ = true;
+}
+bool ChunkClaims::cancelled() const noexcept { return pool_ ? pool_->cancelled() : cancelled_; }
+
+void run_chunks(std::size_t count, Participant participant, void* context) {
+    Pool::instance().run(count, participant, context);
+}
+
+}  // namespace detail
+
+void set_num_threads(int n) { g_wanted.store(n > 0 ? n : 0, std::memory_order_relaxed); }
+
+int num_threads() {
+    const int n = g_wanted.load(std::memory_order_relaxed);
+    if (n > 0) return n;
+    static const int fallback = default_threads();
+    return fallback;
+}
+
+int available_cores() {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+#endif
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+bool in_parallel() noexcept { return t_in_parallel; }
+
+}  // namespace ctgrad::parallel
