@@ -97,10 +97,12 @@ BOOST_AUTO_TEST_CASE(equal_shares_match_one_process) {
     BOOST_TEST(rel <= 1e-6);
 }
 
-// 2 ranks, 15 examples: shares 8 and 7, weighted by 8/15 and 7/15.
+// 2 ranks, 15 examples: shares 8 and 7, weighted by 8/15 and 7/15. The weighting rounds differently
+// from the mean over 15: 4.4e-6 was measured in the -O1 sanitizer build of .ci/run (the same every
+// run, whatever ASan fills new memory with), hence 1e-5 (~80 float epsilons).
 BOOST_AUTO_TEST_CASE(uneven_shares_match_one_process) {
     const double rel = compare_one_step(8 * std::size_t(dist::size()) - 1);
-    BOOST_TEST(rel <= 1e-6);
+    BOOST_TEST(rel <= 1e-5);
 }
 
 // Fewer examples than ranks: some ranks have an empty share and contribute zero.
