@@ -53,7 +53,7 @@ void BM_lenet_train_step(benchmark::State& s) { train_step(s, nn::lenet<float>()
 constexpr std::size_t kInferBatch = 1000;
 template <class Net>
 void infer(benchmark::State& s, Net net) {
-    omp_set_num_threads(int(s.range(0)));
+    ctgrad::parallel::set_num_threads(int(s.range(0)));
     const auto x = images(kInferBatch);
     net.eval();
     for (auto _ : s) {

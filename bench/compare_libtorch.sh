@@ -11,7 +11,7 @@
 #   MARCH=native                  -Dmarch of a new build directory
 #   OPENBLAS_OPENMP_DIR=DIR       the folder holding OpenBLAS-OpenMP's libblas.so.3 (default: from dpkg)
 #   OPENBLAS_CORETYPE=NAME        OpenBLAS kernel set (default: chosen from /proc/cpuinfo, see below)
-#   OMP_WAIT_POLICY, ...          passed through to both libraries (they share one libgomp)
+#   OMP_WAIT_POLICY, ...          passed through: libtorch's and OpenBLAS's libgomp threads (ctgrad has its own pool)
 #   JSON_OUT=FILE                 keep Google Benchmark's JSON output there
 # Needs: meson, ninja, a C++20 compiler, python3, Google Benchmark (libbenchmark-dev), and the Debian
 # packages libtorch-dev and libopenblas0-openmp.
