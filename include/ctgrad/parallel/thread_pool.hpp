@@ -12,7 +12,8 @@
 ///   the one chunk it holds. (A fork-join barrier, as in OpenMP's default, waits for every thread of
 ///   the team; with one core busy elsewhere that made 2 threads several times slower than 1.)
 /// - Idle workers spin for about 50 µs (loops in a training step follow each other closely), then
-///   sleep on a futex and cost nothing. The caller, waiting for a claimed chunk,
+///   poll for 2 ms more with sched_yield() between polls (awake for the next loop on an idle core,
+///   yet giving the core to any competitor at every poll), then sleep on a futex and cost nothing. The caller, waiting for a claimed chunk,
 ///   spins about as long and then sleeps as well, so that a descheduled worker can take its core.
 /// - Results do not depend on the thread count or on timing: a chunk's work is the same whoever runs
 ///   it, and callers that sum across chunks add the per-chunk partials in chunk order.
