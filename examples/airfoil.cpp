@@ -113,7 +113,7 @@ struct Run {
 struct Persist {
     fs::path checkpoint;                                ///< <out>/checkpoint.npz
     std::size_t every = 0;                              ///< epochs between checkpoints (0: end and Ctrl-C only)
-    train::Summary config;                              ///< the settings a resumed run must keep
+    train::Summary config{};                            ///< the settings a resumed run must keep
     std::size_t setting = 0;                            ///< index of the setting being trained
     train::Summary finished = train::Summary::array();  ///< Run::to_json() of the settings before it
     const train::Checkpoint* resume = nullptr;          ///< continue this setting from it

@@ -37,17 +37,20 @@ inline void* counted_alloc(std::size_t n, std::size_t align) {
     if (!p) throw std::bad_alloc();
     return p;
 }
+/// Not inlined: GCC 12 would otherwise see free() applied to the result of operator new and warn
+/// (-Wmismatched-new-delete), not knowing that this file's operator new calls malloc.
+[[gnu::noinline]] inline void counted_free(void* p) noexcept { std::free(p); }
 }  // namespace ctgrad::test
 
 void* operator new(std::size_t n) { return ctgrad::test::counted_alloc(n, 0); }
 void* operator new[](std::size_t n) { return ctgrad::test::counted_alloc(n, 0); }
 void* operator new(std::size_t n, std::align_val_t a) { return ctgrad::test::counted_alloc(n, std::size_t(a)); }
 void* operator new[](std::size_t n, std::align_val_t a) { return ctgrad::test::counted_alloc(n, std::size_t(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { ctgrad::test::counted_free(p); }
+void operator delete[](void* p) noexcept { ctgrad::test::counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { ctgrad::test::counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { ctgrad::test::counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { ctgrad::test::counted_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { ctgrad::test::counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { ctgrad::test::counted_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { ctgrad::test::counted_free(p); }

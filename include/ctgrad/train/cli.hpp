@@ -1,5 +1,5 @@
 #pragma once
-/// \file Command-line helpers on top of CLI11: the common flags of DESIGN §4 and parse() with the
+/// \file Command-line helpers on top of CLI11: the common flags of docs/trainers.md and parse() with the
 /// project's exit statuses (0 after `--help`, 2 for bad arguments, with CLI11's message).
 ///
 ///     CLI::App app{"d2l 12.5: minibatch SGD on the airfoil data"};
@@ -58,7 +58,7 @@ struct CommonOptions {
     int threads = 0;             ///< `--threads` (>= 1); 0: parallel::num_threads()'s default
     std::string out{};           ///< `--out`; empty: runs/<example>
 
-    /// The data directory by DESIGN §4's rule (`--data-dir`, else $CTGRAD_DATA_DIR, else ./data).
+    /// The data directory by the rule of docs/trainers.md (`--data-dir`, else $CTGRAD_DATA_DIR, else ./data).
     std::filesystem::path data_path() const {
         return data::resolve_data_dir(data_dir.empty() ? std::nullopt : std::optional<std::string>(data_dir));
     }

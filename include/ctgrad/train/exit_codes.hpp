@@ -1,5 +1,5 @@
 #pragma once
-/// \file Exit statuses of the example trainers (DESIGN §4), one place for every program.
+/// \file Exit statuses of the example trainers (docs/trainers.md), one place for every program.
 
 namespace ctgrad::train::exit_code {
 

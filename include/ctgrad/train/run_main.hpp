@@ -1,5 +1,5 @@
 #pragma once
-/// \file run_main(): a trainer's main() body with exceptions mapped to the exit statuses of DESIGN §4.
+/// \file run_main(): a trainer's main() body with exceptions mapped to the exit statuses of docs/trainers.md.
 #include <functional>
 #include <type_traits>
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file summary.json: the final figures of a run (DESIGN §4), written with nlohmann_json.
+/// \file summary.json: the final figures of a run (docs/trainers.md), written with nlohmann_json.
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
