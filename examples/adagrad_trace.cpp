@@ -15,16 +15,16 @@ using namespace ctgrad;
 
 int main(int argc, char** argv) {
     return train::run_main(argc, argv, [&] {
-        CLI::App app{"d2l 12.7: Adagrad on f(x1, x2) = 0.1 x1^2 + 2 x2^2 from (-5, -2); writes the trajectory and a "
-                     "contour plot"};
+        train::CommandLine cli{"d2l 12.7: Adagrad on f(x1, x2) = 0.1 x1^2 + 2 x2^2 from (-5, -2); writes the trajectory and a "
+                               "contour plot"};
         train::CommonOptions opt;
-        train::add_common_flags(app, opt, "adagrad_trace", train::flags::out | train::flags::detect_anomaly);
+        train::add_common_flags(cli, opt, "adagrad_trace", train::flags::out | train::flags::detect_anomaly);
         double eta = 0.4;
         std::size_t steps = 20;
-        app.add_option("--eta,--lr", eta, "learning rate")->capture_default_str()->check(train::positive_real());
+        cli.option("--eta,--lr", eta, "learning rate").show_default().check(train::positive_real());
         // Every step is kept (metrics.csv, the plotted path): 10^6 steps are about 50 MB.
-        app.add_option("--steps,--epochs", steps, "number of updates")->capture_default_str()->check(train::count_in(1, 1'000'000));
-        train::parse(app, argc, argv);
+        cli.option("--steps,--epochs", steps, "number of updates").show_default().check(train::count_in(1, 1'000'000));
+        cli.parse(argc, argv);
         const auto out = train::prepare_out_dir(opt.out);
 
         Param<double, 1> x1(Tensor<double, 1>{-5.0});

@@ -15,7 +15,6 @@
 #include <ctgrad/nn/serialize.hpp>
 #include <ctgrad/optim/optimizer.hpp>
 #include <ctgrad/train/train.hpp>
-#include <xtensor/xview.hpp>
 
 #include "distributed.hpp"
 
@@ -29,22 +28,10 @@ struct FashionData {
 };
 
 /// Fashion-MNIST's class names, by label.
-inline const std::vector<std::string>& fashion_classes() {
-    static const std::vector<std::string> names{"t-shirt", "trouser", "pullover", "dress", "coat",
-                                                "sandal",  "shirt",   "sneaker",  "bag",   "ankle boot"};
-    return names;
-}
+const std::vector<std::string>& fashion_classes();
 
 /// Loads the data set from `dir`, keeping the first `limit_train` training images (0: all).
-inline FashionData load_fashion(const std::filesystem::path& dir, std::size_t limit_train) {
-    auto raw = data::load_fashion_mnist(dir);
-    if (limit_train && limit_train < raw.train_labels.size()) {
-        raw.train_images = xt::view(raw.train_images, xt::range(0, limit_train), xt::all(), xt::all());
-        raw.train_labels = xt::view(raw.train_labels, xt::range(0, limit_train));
-    }
-    return {data::to_float_images(raw.train_images), data::to_float_images(raw.test_images),
-            std::move(raw.train_labels), std::move(raw.test_labels)};
-}
+FashionData load_fashion(const std::filesystem::path& dir, std::size_t limit_train);
 
 /// How a run is set up besides the model: the common flags, the persistence flags, the run folder,
 /// and the settings a resumed run must share (flag name -> value).
@@ -63,6 +50,33 @@ decltype(auto) weights_of(Net& net) {
     else return net.state();
 }
 
+/// The run's part of a checkpoint (its settings, progress and metrics rows) into `c.meta`.
+void add_run_state(train::Checkpoint& c, const RunSetup& run, std::size_t epochs_done,
+                   const std::optional<train::EpochPosition>& position, const train::MetricsCsv& csv,
+                   double train_seconds);
+
+/// Where a resumed run continues.
+struct ResumePoint {
+    std::size_t first_epoch = 0;                   ///< epochs done
+    double train_seconds = 0;                      ///< training time so far
+    std::optional<train::EpochPosition> position;  ///< inside an interrupted epoch
+};
+
+/// Opens the checkpoint of the run folder for --resume: checks that it exists and that the run's
+/// settings match, restores the metrics rows into `csv` (rank 0's, else null) and returns the
+/// checkpoint and where the run continues; the caller restores the model, optimizer and loader.
+std::pair<train::Checkpoint, ResumePoint> open_resume(const RunSetup& run, train::MetricsCsv* csv);
+
+/// The end of a completed fit(): the final figures from metrics.csv's rows into `summary` (with the
+/// process layout `layout`), summary.json, the curves' plot and the final lines on stdout.
+void finish_fit(const RunSetup& run, train::MetricsCsv& csv, double train_seconds, std::size_t train_examples,
+                const train::Summary& layout, train::Summary& summary);
+
+/// The report of evaluate_saved(): the per-class table on stdout, summary.json and the confusion
+/// matrix plot.
+void report_evaluation(const train::EpochStats& stats, const std::vector<std::vector<double>>& confusion,
+                       const RunSetup& run, train::Summary& summary);
+
 /// Everything of the run at the end of an epoch, or inside one after Ctrl-C (`position`).
 template <class Net, class Opt, class Loader>
 void write_checkpoint(const std::filesystem::path& path, Net& net, const Opt& optimizer, const Loader& loader,
@@ -73,17 +87,7 @@ void write_checkpoint(const std::filesystem::path& path, Net& net, const Opt& op
     if constexpr (requires { net.rng_state(); }) c.meta["model_rng"] = net.rng_state();
     c.add_optimizer(optimizer);
     c.add_loader("train", loader);
-    c.meta["config"] = run.config;
-    c.meta["epochs_done"] = epochs_done;
-    c.meta["train_seconds"] = train_seconds;
-    c.meta["metrics_rows"] = csv.lines();
-    if (position) {
-        const auto& s = position->stats;
-        c.meta["position"] = {{"epoch", position->epoch}, {"next_batch", position->next_batch},
-                              {"loss_sum", s.loss_sum},   {"correct", s.correct},
-                              {"examples", s.examples},   {"batches", s.batches},
-                              {"seconds", s.seconds}};
-    }
+    add_run_state(c, run, epochs_done, position, csv, train_seconds);
     c.save(path);
 }
 
@@ -107,32 +111,18 @@ void fit(Net& net, Opt& optimizer, const FashionData& d, const RunSetup& run, bo
     std::optional<train::MetricsCsv> csv;
     if (root) csv.emplace(out / "metrics.csv", std::vector<std::string>{"epoch", "lr", "train_loss", "train_acc", "test_acc", "seconds"});
 
-    std::size_t first_epoch = 0;
-    double train_seconds = 0;
-    std::optional<train::EpochPosition> position;  // inside an interrupted epoch
+    ResumePoint at;
     if (run.persist.resume) {
-        if (!std::filesystem::exists(ckpt_path))
-            throw train::ExitWithMessage(train::exit_code::data_problem,
-                                         "--resume: " + out.string() + " holds no checkpoint.npz (nothing to resume; "
-                                                                       "run without --resume to start)");
-        const auto c = train::Checkpoint::read(ckpt_path);
-        train::check_same_flags(c.need("config"), run.config, ckpt_path.string());
+        auto [c, point] = open_resume(run, csv ? &*csv : nullptr);
         c.restore_model(weights_of(net));
         if constexpr (requires { net.set_rng_state(std::string()); }) net.set_rng_state(c.need("model_rng").get<std::string>());
         c.restore_optimizer(optimizer);
         c.restore_loader("train", train_loader);
-        first_epoch = c.need("epochs_done").get<std::size_t>();
-        train_seconds = c.need("train_seconds").get<double>();
-        if (csv) csv->restore_lines(c.need("metrics_rows").get<std::vector<std::string>>());
-        if (c.meta.contains("position")) {
-            const auto& p = c.meta["position"];
-            position = train::EpochPosition{p["epoch"], p["next_batch"],
-                                            {p["loss_sum"], p["correct"], p["examples"], p["batches"], p["seconds"]}};
-            if (!root) position->stats.loss_sum = 0, position->stats.correct = 0, position->stats.examples = 0;  // summed below
-        }
-        if (root) std::fprintf(stderr, "resuming %s after %zu epochs%s\n", ckpt_path.c_str(), first_epoch,
-                     position ? (" and " + std::to_string(position->next_batch) + " batches").c_str() : "");
+        at = std::move(point);
     }
+    std::size_t first_epoch = at.first_epoch;
+    double train_seconds = at.train_seconds;
+    std::optional<train::EpochPosition> position = std::move(at.position);  // inside an interrupted epoch
     auto checkpoint = [&](std::size_t epochs_done, const std::optional<train::EpochPosition>& pos) {
         if (!root) return;
         csv->flush();
@@ -203,44 +193,10 @@ void fit(Net& net, Opt& optimizer, const FashionData& d, const RunSetup& run, bo
     if (!root) return;  // the rest reports and writes
     if (first_epoch == 0 || csv->lines().empty()) throw train::ExitWithMessage(train::exit_code::failure, "no epoch ran");
 
-    // The curves, from metrics.csv's rows (a resumed run has the earlier epochs only there).
-    train::Panel loss_panel{.title = "loss", .xlabel = "epoch", .ylabel = "loss"};
-    train::Panel acc_panel{.title = "accuracy", .xlabel = "epoch", .ylabel = "accuracy", .y_range = {{0.0, 1.0}}};
-    train::Curve loss_c{.title = "train loss"}, train_acc_c{.title = "train acc"}, test_acc_c{.title = "test acc"};
-    double final_train_loss = 0, final_train_acc = 0, final_test_acc = 0;
-    for (const auto& line : csv->lines()) {
-        double e, lr, tl, ta, va, sec;
-        if (std::sscanf(line.c_str(), "%lf,%lf,%lf,%lf,%lf,%lf", &e, &lr, &tl, &ta, &va, &sec) != 6) continue;
-        loss_c.x.push_back(e), loss_c.y.push_back(tl);
-        train_acc_c.x.push_back(e), train_acc_c.y.push_back(ta);
-        test_acc_c.x.push_back(e), test_acc_c.y.push_back(va);
-        final_train_loss = tl, final_train_acc = ta, final_test_acc = va;
-    }
-    const std::size_t epochs = o.epochs;
-    const double examples_per_sec = double(train_loader.size() * epochs) / train_seconds;
-    summary["status"] = "completed";
-    summary["train_loss"] = final_train_loss;
-    summary["train_acc"] = final_train_acc;
-    summary["test_acc"] = final_test_acc;
-    summary["epochs"] = epochs;
-    summary["sec_per_epoch"] = train_seconds / double(epochs);
-    summary["train_examples_per_sec"] = examples_per_sec;
-    summary["batch_size"] = o.batch_size;
-    summary["train_examples"] = train_loader.size();
-    if (run.persist.resume) summary["resumed"] = true;
-    describe_layout(summary, sync);
-    csv->flush();
-    if (!run.persist.save.empty()) {
-        nn::save(weights_of(net), run.persist.save);
-        summary["weights"] = run.persist.save;
-        std::fprintf(stderr, "weights: %s\n", run.persist.save.c_str());
-    }
-    train::write_summary(out, summary);
-    loss_panel.curves = {loss_c};
-    acc_panel.curves = {train_acc_c, test_acc_c};
-    train::report(train::plot_curves(out, "plot", {loss_panel, acc_panel}));
-    std::printf("train loss %.3f, train acc %.3f, test acc %.3f\n", final_train_loss, final_train_acc, final_test_acc);
-    std::printf("%.1f examples/sec, %.2f sec/epoch\n", examples_per_sec, train_seconds / double(epochs));
+    train::Summary layout;
+    describe_layout(layout, sync);
+    if (!run.persist.save.empty()) nn::save(weights_of(net), run.persist.save);
+    finish_fit(run, *csv, train_seconds, train_loader.size(), layout, summary);
 }
 
 /// --load FILE --eval-only: the test loss and accuracy of saved weights, a per-class accuracy table,
@@ -267,36 +223,7 @@ void evaluate_saved(Net& net, const FashionData& d, const RunSetup& run, train::
         }
         return train::StepResult{value, correct};
     });
-    const auto& names = fashion_classes();
-    // Inference speed: the whole evaluation pass (forward in eval mode, loss, arg-max) per test image.
-    std::printf("test loss %.3f, test acc %.3f (%s, %zu images, %.0f images/s)\n", stats.loss(), stats.accuracy(),
-                run.persist.load.c_str(), stats.examples, stats.examples_per_sec());
-    std::printf("%-12s %8s %8s\n", "class", "images", "acc");
-    train::Summary per_class = train::Summary::object();
-    for (std::size_t k = 0; k < K; ++k) {
-        double n = 0;
-        for (double v : confusion[k]) n += v;
-        const double acc = n > 0 ? confusion[k][k] / n : 0.0;
-        std::printf("%-12s %8.0f %8.3f\n", names[k].c_str(), n, acc);
-        per_class[names[k]] = acc;
-    }
-    summary["status"] = "completed";
-    summary["eval_only"] = true;
-    summary["weights"] = run.persist.load;
-    summary["test_loss"] = stats.loss();
-    summary["test_acc"] = stats.accuracy();
-    summary["test_examples"] = stats.examples;
-    summary["test_examples_per_sec"] = stats.examples_per_sec();
-    summary["per_class_acc"] = per_class;
-    summary["confusion"] = confusion;
-    train::write_summary(run.out, summary);
-    train::report(train::plot_heatmap(run.out, "confusion",
-                                      {.title = "confusion matrix (" + std::filesystem::path(run.persist.load).filename().string() + ")",
-                                       .xlabel = "predicted",
-                                       .ylabel = "true class",
-                                       .row_labels = names,
-                                       .column_labels = names,
-                                       .values = confusion}));
+    report_evaluation(stats, confusion, run, summary);
 }
 
 }  // namespace example

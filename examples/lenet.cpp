@@ -32,28 +32,28 @@ void run(AnySchedule schedule, const example::RunSetup& setup, bool per_epoch, c
 
 int main(int argc, char** argv) {
     return example::run_main_distributed(argc, argv, [&] {
-        CLI::App app{"d2l 12.11: LeNet on Fashion-MNIST with a learning-rate schedule"};
+        train::CommandLine cli{"d2l 12.11: LeNet on Fashion-MNIST with a learning-rate schedule"};
         train::CommonOptions o{.epochs = 30, .batch_size = 256, .lr = 0.3};
-        train::add_common_flags(app, o, "lenet");
+        train::add_common_flags(cli, o, "lenet");
         std::string scheduler = "constant", per = "epoch";
         std::size_t limit_train = 0;
-        app.add_option("--scheduler", scheduler,
-                       "constant (lr), sqrt (0.1 (t+1)^-1/2), factor (x0.9 down to 0.01), multifactor (0.5, halved "
-                       "at epochs 15 and 30), cosine (0.3 -> 0.01 over 20), cosine-warmup (5 warm-up epochs)")
-            ->capture_default_str()
-            ->check(CLI::IsMember({"constant", "sqrt", "factor", "multifactor", "cosine", "cosine-warmup"}));
-        app.add_option("--schedule-per", per, "advance the schedule per epoch (as d2l) or per update")
-            ->capture_default_str()
-            ->check(CLI::IsMember({"epoch", "update"}));
-        app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")
-            ->capture_default_str()
-            ->check(train::count_in(0, 1'000'000'000));
+        cli.option("--scheduler", scheduler,
+                   "constant (lr), sqrt (0.1 (t+1)^-1/2), factor (x0.9 down to 0.01), multifactor (0.5, halved "
+                   "at epochs 15 and 30), cosine (0.3 -> 0.01 over 20), cosine-warmup (5 warm-up epochs)")
+            .show_default()
+            .check(train::one_of({"constant", "sqrt", "factor", "multifactor", "cosine", "cosine-warmup"}));
+        cli.option("--schedule-per", per, "advance the schedule per epoch (as d2l) or per update")
+            .show_default()
+            .check(train::one_of({"epoch", "update"}));
+        cli.option("--limit-train", limit_train, "use only the first N training images (0: all)")
+            .show_default()
+            .check(train::count_in(0, 1'000'000'000));
         train::PersistOptions po;
-        train::add_persist_flags(app, po, /*eval=*/true);
-        train::parse(app, argc, argv);
-        if (po.eval_only && !app.count("--out")) o.out = "runs/lenet-eval";  // keep the training run's folder
+        train::add_persist_flags(cli, po, /*eval=*/true);
+        cli.parse(argc, argv);
+        if (po.eval_only && !cli.given("--out")) o.out = "runs/lenet-eval";  // keep the training run's folder
         train::check_out_path(o.out);
-        const bool lr_given = app.count("--lr") > 0;
+        const bool lr_given = cli.given("--lr");
         const bool per_epoch = per == "epoch";
         // d2l's rates for each schedule unless --lr is given.
         auto base = [&](double d2l) { return lr_given ? o.lr : d2l; };

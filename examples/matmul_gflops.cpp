@@ -33,17 +33,17 @@ double best_time(std::size_t repeats, F&& fn) {
 
 int main(int argc, char** argv) {
     return train::run_main(argc, argv, [&] {
-        CLI::App app{"d2l 12.5: matrix product element-wise, column-wise, full and in 64-column blocks; GFLOP/s"};
+        train::CommandLine cli{"d2l 12.5: matrix product element-wise, column-wise, full and in 64-column blocks; GFLOP/s"};
         train::CommonOptions opt;
-        train::add_common_flags(app, opt, "matmul_gflops", train::flags::seed | train::flags::threads | train::flags::out);
+        train::add_common_flags(cli, opt, "matmul_gflops", train::flags::seed | train::flags::threads | train::flags::out);
         std::size_t n = 256, repeats = 5, block = 64;
         // Six n x n float matrices live at once (1.6 GB at the limit, 8192).
-        app.add_option("--size", n, "matrix size n (n x n times n x n)")->capture_default_str()->check(train::count_in(1, 8192));
-        app.add_option("--block", block, "columns per block")->capture_default_str()->check(train::count_in(1, 8192));
-        app.add_option("--repeats", repeats, "timed runs of each method (the best is reported)")
-            ->capture_default_str()
-            ->check(train::count_in(1, 1000));
-        train::parse(app, argc, argv);
+        cli.option("--size", n, "matrix size n (n x n times n x n)").show_default().check(train::count_in(1, 8192));
+        cli.option("--block", block, "columns per block").show_default().check(train::count_in(1, 8192));
+        cli.option("--repeats", repeats, "timed runs of each method (the best is reported)")
+            .show_default()
+            .check(train::count_in(1, 1000));
+        cli.parse(argc, argv);
         const auto out = train::prepare_out_dir(opt.out);
 
         std::mt19937_64 rng(opt.seed);

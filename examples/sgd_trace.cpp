@@ -84,19 +84,19 @@ void run(const Settings& cfg, Schedule schedule) {
 
 int main(int argc, char** argv) {
     return train::run_main(argc, argv, [&] {
-        CLI::App app{"d2l 12.4: SGD with noisy gradients on f(x1, x2) = x1^2 + 2 x2^2 from (-5, -2); writes the "
-                     "trajectory and a contour plot"};
+        train::CommandLine cli{"d2l 12.4: SGD with noisy gradients on f(x1, x2) = x1^2 + 2 x2^2 from (-5, -2); writes the "
+                               "trajectory and a contour plot"};
         train::CommonOptions opt{.lr = 0.1};
-        train::add_common_flags(app, opt, "sgd_trace", train::flags::lr | train::flags::seed | train::flags::out | train::flags::detect_anomaly);
+        train::add_common_flags(cli, opt, "sgd_trace", train::flags::lr | train::flags::seed | train::flags::out | train::flags::detect_anomaly);
         std::string schedule = "constant";
         std::size_t steps = 0;
-        app.add_option("--schedule", schedule, "learning-rate schedule")
-            ->capture_default_str()
-            ->check(CLI::IsMember({"constant", "exponential", "polynomial"}));
+        cli.option("--schedule", schedule, "learning-rate schedule")
+            .show_default()
+            .check(train::one_of({"constant", "exponential", "polynomial"}));
         // Every step is kept (metrics.csv, the plotted path): 10^6 steps are about 50 MB.
-        app.add_option("--steps,--epochs", steps, "number of updates (default: d2l's, 1000 for exponential, else 50)")
-            ->check(train::count_in(1, 1'000'000));
-        train::parse(app, argc, argv);
+        cli.option("--steps,--epochs", steps, "number of updates (default: d2l's, 1000 for exponential, else 50)")
+            .check(train::count_in(1, 1'000'000));
+        cli.parse(argc, argv);
         if (steps == 0) steps = schedule == "exponential" ? 1000 : 50;
         const Settings cfg{schedule, opt.lr, steps, opt.seed, train::prepare_out_dir(opt.out)};
         if (schedule == "constant") run(cfg, sched::Constant{.lr = opt.lr});

@@ -77,7 +77,10 @@ std::string infix_operand(const E& e, int outer, bool right_of_non_associative) 
 template <class S>
 std::string dims_string(const S& s) {
     std::string r;
-    for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i) r += 'x';  // not `"x" + to_string(...)`: GCC 12 reports a false -Wrestrict on it (PR 105329)
+        r += std::to_string(s[i]);
+    }
     return r;
 }
 /// A number as it reads in an expression ("1", "0.5", "1e-08").

@@ -1,6 +1,6 @@
 #pragma once
 /// \file Checks of command-line values as typed, with readable messages (the part of the command-line
-/// helpers that needs no CLI11; cli.hpp wraps them as CLI11 validators).
+/// helpers behind train::count_in and train::real_in, cli.hpp).
 ///
 /// CLI11 converts before its own range checks run, and its conversion saturates (`99999999999999999999`
 /// becomes 2^64 - 1), wraps (`-1` becomes 2^64 - 1 for an unsigned target) and accepts `nan`, which
@@ -9,6 +9,7 @@
 /// prints after the flag's name, e.g. `--lr: must be a finite number > 0, got 'nan'`.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ctgrad::train {
 
@@ -28,6 +29,9 @@ std::string check_count(const std::string& text, std::uint64_t lo, std::uint64_t
 /// +infinity: no upper bound); else e.g. "must be a finite number > 0, got 'nan'" or
 /// "must be a number with 0 <= x < 1, got '1.0'".
 std::string check_real(const std::string& text, double lo, double hi, Ends ends = Ends::closed);
+
+/// "" if `text` is one of `choices`; else e.g. "must be one of sgd, adam, got 'lbfgs'".
+std::string check_choice(const std::string& text, const std::vector<std::string>& choices);
 
 /// The interval as an inequality, e.g. "0 <= x < 1" or "x > 0" (hi = +infinity), for messages.
 std::string describe_real(double lo, double hi, Ends ends);

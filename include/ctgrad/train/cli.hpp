@@ -1,27 +1,27 @@
 #pragma once
-/// \file Command-line helpers on top of CLI11: the common flags of docs/trainers.md and parse() with the
-/// project's exit statuses (0 after `--help`, 2 for bad arguments, with CLI11's message).
+/// \file The trainers' command line: the common flags of docs/trainers.md and parse() with the
+/// project's exit statuses (0 after `--help`, 2 for bad arguments, with the parser's message).
 ///
-///     CLI::App app{"d2l 12.5: minibatch SGD on the airfoil data"};
+///     train::CommandLine cli{"d2l 12.5: minibatch SGD on the airfoil data"};
 ///     train::CommonOptions opt{.epochs = 2, .batch_size = 10, .lr = 0.05};
-///     train::add_common_flags(app, opt, "airfoil");
-///     app.add_option("--optimizer", name, "update rule")->check(CLI::IsMember({"sgd", "adam"}));
-///     train::parse(app, argc, argv);          // throws ExitRequest, which run_main() turns into the status
-#include <cmath>
+///     train::add_common_flags(cli, opt, "airfoil");
+///     cli.option("--optimizer", name, "update rule").show_default().check(train::one_of({"sgd", "adam"}));
+///     cli.parse(argc, argv);          // throws ExitRequest, which run_main() turns into the status
+///
+/// The parsing is CLI11's, compiled once into the library (src/train/cli.cpp): a trainer that
+/// included CLI11 spent about a third of its code and ten seconds of its compile time on it. Hence
+/// the fixed set of value types below instead of a template.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
-#include <limits>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
+#include <vector>
 
 #include <ctgrad/data/datasets.hpp>
-#include <ctgrad/expr/anomaly_mode.hpp>
 #include <ctgrad/train/arg_checks.hpp>
-#include <ctgrad/train/errors.hpp>
 
 namespace ctgrad::train {
 
@@ -64,32 +64,108 @@ struct CommonOptions {
     }
 };
 
+/// A rule for a flag's value, applied to the text as typed, before conversion.
+struct Check {
+    /// "" when the text is acceptable, else the reason ("must be ..., got '...'"), which the error
+    /// message prints after the flag's name.
+    std::function<std::string(const std::string&)> test;
+    /// The accepted values for `--help`, e.g. "in [1, 1000]".
+    std::string description;
+};
+
+/// An unsigned integer flag in [lo, hi] (for std::size_t, std::uint64_t and int targets): digits only,
+/// so that `-1` or `1e9` is refused instead of wrapped or truncated.
+///     cli.option("--steps", steps, "number of updates").check(train::count_in(1, 1'000'000));
+Check count_in(std::uint64_t lo, std::uint64_t hi);
+
+/// A real flag: finite (no nan, no inf) and within the interval.
+///     cli.option("--rho", rho, "decay").check(train::real_in(0, 1, train::Ends::open_high));   // 0 <= rho < 1
+Check real_in(double lo, double hi, Ends ends = Ends::closed);
+
+/// A finite real flag > 0 (learning rates and the like).
+Check positive_real();
+
+/// A flag whose value must be one of `choices` (exact match).
+Check one_of(std::vector<std::string> choices);
+
+/// A program's command line: flags bound to variables, then parse(). Flag names are as CLI11 takes
+/// them: "--name", or several names separated by commas ("--steps,--epochs").
+class CommandLine {
+    struct Impl;
+
+public:
+    /// A flag added to a CommandLine, to refine it. Valid as long as its CommandLine.
+    class Flag {
+    public:
+        /// Adds a rule for the value (any number of rules; all must pass).
+        Flag& check(Check c);
+        /// Shows the variable's value at the time of this call as the default in `--help`.
+        Flag& show_default();
+        /// Replaces the help text.
+        Flag& help(const std::string& text);
+        /// This flag may only be given together with `other`.
+        Flag& needs(const Flag& other);
+        /// This flag may not be given together with `other`.
+        Flag& excludes(const Flag& other);
+
+    private:
+        friend class CommandLine;
+        Flag(Impl* impl, std::size_t index) : impl_(impl), index_(index) {}
+        Impl* impl_;
+        std::size_t index_;
+    };
+
+    /// A program whose `--help` starts with `description`.
+    explicit CommandLine(const std::string& description);
+    ~CommandLine();
+    CommandLine(const CommandLine&) = delete;
+    CommandLine& operator=(const CommandLine&) = delete;
+
+    /// A flag with a value, stored into `target` when given (the target keeps its value otherwise).
+    Flag option(const std::string& names, std::string& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, int& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, long& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, long long& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, unsigned& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, unsigned long& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, unsigned long long& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, float& target, const std::string& help);
+    /// \copydoc option(const std::string&, std::string&, const std::string&)
+    Flag option(const std::string& names, double& target, const std::string& help);
+    /// A flag with an integer value, passed to `on_value` while parsing (after the checks).
+    Flag option(const std::string& names, std::function<void(int)> on_value, const std::string& help);
+    /// A flag without a value: sets `target` to true when given.
+    Flag flag(const std::string& names, bool& target, const std::string& help);
+    /// A flag without a value: calls `on_set` while parsing when given.
+    Flag flag(const std::string& names, std::function<void()> on_set, const std::string& help);
+
+    /// The flag added under `name` (any of its names). Throws std::logic_error if there is none.
+    Flag operator[](const std::string& name);
+    /// Whether the flag `name` was given on the command line (after parse()).
+    bool given(const std::string& name) const;
+
+    /// Parses the command line. On `--help` prints the help to stdout and throws ExitRequest{0}; on a
+    /// parse or validation error prints the message (naming the flag) to stderr and throws
+    /// ExitRequest{exit_code::bad_arguments}.
+    void parse(int argc, char** argv);
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
 /// Sets the number of threads the kernels use for the rest of the program (parallel::set_num_threads,
 /// parallel/thread_pool.hpp); n <= 0 leaves the default.
 void set_num_threads(int n);
 
 /// The number of processors this process may run on (parallel::available_cores()).
 int available_cores();
-
-/// A CLI11 validator for an unsigned integer flag in [lo, hi]; use it on std::size_t, std::uint64_t and
-/// int targets instead of CLI::PositiveNumber / CLI::Range.
-///     app.add_option("--steps", steps, "number of updates")->check(train::count_in(1, 1'000'000));
-inline CLI::Validator count_in(std::uint64_t lo, std::uint64_t hi) {
-    return CLI::Validator([lo, hi](std::string& s) { return check_count(s, lo, hi); },
-                          hi == std::numeric_limits<std::uint64_t>::max()
-                              ? ">= " + std::to_string(lo)
-                              : "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-}
-
-/// A CLI11 validator for a real flag: finite (no nan, no inf) and within the interval.
-///     app.add_option("--rho", rho)->check(train::real_in(0, 1, train::Ends::open_high));   // 0 <= rho < 1
-inline CLI::Validator real_in(double lo, double hi, Ends ends = Ends::closed) {
-    return CLI::Validator([lo, hi, ends](std::string& s) { return check_real(s, lo, hi, ends); },
-                          describe_interval(lo, hi, ends));
-}
-
-/// A CLI11 validator for a finite real flag > 0 (learning rates and the like).
-inline CLI::Validator positive_real() { return real_in(0, HUGE_VAL, Ends::open); }
 
 /// Upper limits of the common flags (far above any sensible run; they exist so that a typo cannot
 /// request 2^64 epochs or a thread per byte).
@@ -99,59 +175,11 @@ inline constexpr std::uint64_t max_batch_size = 1u << 24;
 /// Upper limit of the thread count flag.
 inline constexpr int max_threads = 1024;
 
-/// Adds the flags selected by `which` to `app`, bound to the members of `o` (whose current values are
+/// Adds the flags selected by `which` to `cli`, bound to the members of `o` (whose current values are
 /// shown as defaults in `--help`). `example` names the program: `--out` defaults to runs/<example>.
 /// `--threads N` calls set_num_threads(N) while parsing; N above the number of cores is accepted
 /// (oversubscription is legitimate for experiments) with a warning on stderr, since it usually makes
 /// the run much slower; N above max_threads is refused.
-inline void add_common_flags(CLI::App& app, CommonOptions& o, const std::string& example,
-                             unsigned which = flags::all) {
-    if (o.out.empty()) o.out = "runs/" + example;
-    if (which & flags::data_dir)
-        app.add_option("--data-dir", o.data_dir, "data directory (default: $CTGRAD_DATA_DIR, then ./data)");
-    if (which & flags::epochs)
-        app.add_option("--epochs", o.epochs, "number of epochs")->capture_default_str()->check(count_in(1, max_epochs));
-    if (which & flags::batch_size)
-        app.add_option("--batch-size", o.batch_size, "examples per minibatch")
-            ->capture_default_str()
-            ->check(count_in(1, max_batch_size));
-    if (which & flags::lr)
-        app.add_option("--lr", o.lr, "learning rate")->capture_default_str()->check(positive_real());
-    if (which & flags::seed)
-        app.add_option("--seed", o.seed, "random seed")
-            ->capture_default_str()
-            ->check(count_in(0, std::numeric_limits<std::uint64_t>::max()));
-    if (which & flags::threads)
-        app.add_option_function<int>(
-               "--threads",
-               [&o](const int& n) {
-                   o.threads = n;
-                   if (const int cores = available_cores(); n > cores)
-                       std::fprintf(stderr,
-                                    "warning: --threads %d is more than the %d core(s) of this machine; the run "
-                                    "will likely be slower than with --threads %d\n",
-                                    n, cores, cores);
-                   set_num_threads(n);
-               },
-               "number of threads (default: all cores)")
-            ->check(count_in(1, max_threads));
-    if (which & flags::out) app.add_option("--out", o.out, "output directory")->capture_default_str();
-    if (which & flags::detect_anomaly)
-        app.add_flag_callback(
-            "--detect-anomaly", [] { ctgrad::detect_anomaly(true); },
-            "check every value and gradient for NaN/Inf and stop at the first, naming the operation (slow: for debugging)");
-}
-
-/// Parses the command line. On `--help` prints the help to stdout and throws ExitRequest{0}; on a
-/// parse or validation error prints CLI11's message to stderr and throws
-/// ExitRequest{exit_code::bad_arguments}.
-inline void parse(CLI::App& app, int argc, char** argv) {
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);  // prints help or the error message
-        throw ExitRequest{code == 0 ? exit_code::ok : exit_code::bad_arguments};
-    }
-}
+void add_common_flags(CommandLine& cli, CommonOptions& o, const std::string& example, unsigned which = flags::all);
 
 }  // namespace ctgrad::train

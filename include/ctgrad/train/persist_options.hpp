@@ -4,8 +4,7 @@
 #include <cstddef>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
+#include <ctgrad/train/cli.hpp>
 #include <ctgrad/train/errors.hpp>
 #include <ctgrad/train/exit_codes.hpp>
 #include <ctgrad/train/summary.hpp>
@@ -21,23 +20,9 @@ struct PersistOptions {
     bool eval_only = false;            ///< evaluate the loaded weights on the test set, no training
 };
 
-/// Adds the flags; `eval` also adds --load and --eval-only. `o.checkpoint_every` is the default shown.
-inline void add_persist_flags(CLI::App& app, PersistOptions& o, bool eval) {
-    app.add_option("--checkpoint-every", o.checkpoint_every,
-                   "write <out>/checkpoint.npz every N epochs (0: only at the end and on Ctrl-C)")
-        ->capture_default_str();
-    app.add_flag("--resume", o.resume,
-                 "continue the run in --out from its last checkpoint (same model flags; --epochs may grow)");
-    app.add_option("--save", o.save, "write the final weights to FILE (.npz, PyTorch state_dict keys)");
-    if (eval) {
-        auto* load = app.add_option("--load", o.load, "read the weights from FILE (.npz written by --save)");
-        auto* only = app.add_flag("--eval-only", o.eval_only,
-                                  "no training: test loss, accuracy, per-class table and confusion matrix of --load");
-        only->needs(load);
-        load->needs(only);
-        app.get_option("--resume")->excludes(only);
-    }
-}
+/// Adds the flags to `cli`; `eval` also adds --load and --eval-only. `o.checkpoint_every` is the
+/// default shown.
+void add_persist_flags(CommandLine& cli, PersistOptions& o, bool eval);
 
 /// Refuses to resume when a setting of the run in the checkpoint (`saved`: flag name -> value, as
 /// `now` is built) differs from the command line's: ExitWithMessage(bad_arguments) naming the flag

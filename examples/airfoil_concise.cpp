@@ -1,0 +1,31 @@
+// The concise form of the airfoil trainer (airfoil.cpp): nn::Linear<5, 1> and nn::mse.
+#include "airfoil.hpp"
+
+namespace airfoil {
+namespace {
+/// d2l's concise model: nn.Linear(5, 1) with weight ~ N(0, 0.01²) and nn.MSELoss.
+struct ConciseModel {
+    nn::Linear<5, 1> net;
+    explicit ConciseModel(std::uint64_t seed) {
+        std::mt19937_64 g(seed);
+        nn::init::normal(net.weight.value(), 0.01, g);
+        nn::init::zeros(net.bias.value());  // PyTorch draws it uniformly; d2l leaves that as is
+    }
+    double train_loss(const Tensor<float, 2>& X, const Tensor<float, 2>& y) { return backward(nn::mse(net(X), y)); }
+    /// Halved, as d2l's train_concise_ch11 reports it, so both forms print the same quantity.
+    double eval_loss(const Tensor<float, 2>& X, const Tensor<float, 2>& y) { return eval(nn::mse(net(X), y))() / 2; }
+    auto parameters() { return net.parameters(); }
+    /// For nn::save: PyTorch's nn.Linear(5, 1) state_dict ("weight" (1, 5), "bias" (1,)).
+    nn::Linear<5, 1>& weights() { return net; }
+};
+
+}  // namespace
+
+Run train_concise(const Data& d, const Tensor<float, 2>& y_all, const RuleChoice& rule, const Setting& s,
+                  std::uint64_t seed, train::MetricsCsv* csv, const Persist& persist) {
+    Run run;
+    with_rule(rule, [&](auto r) { run = train_ch11<ConciseModel>(d, y_all, r, s, seed, csv, persist); });
+    return run;
+}
+
+}  // namespace airfoil
