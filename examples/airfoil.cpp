@@ -140,8 +140,7 @@ int main(int argc, char** argv) {
                 try {
                     train::MetricsCsv* rows = csv ? &*csv : nullptr;
                     const RuleChoice rule{optimizer, beta, gamma, rho};
-                    if (concise) run = train_concise(d, y_all, rule, s, opt.seed, rows, persist);
-                    else run = train_scratch(d, y_all, rule, s, opt.seed, rows, persist);
+                    run = (concise ? train_concise : train_scratch)(d, y_all, rule, s, opt.seed, rows, persist);
                 } catch (const train::Interrupted&) {
                     summary["status"] = "interrupted";
                     if (root) train::write_summary(out, summary);

@@ -171,26 +171,25 @@ struct RuleChoice {
     double beta = 0, gamma = 0.9, rho = 0.9;
 };
 
-/// Calls f(rule) with the update rule named `name` and its hyper-parameters.
-template <class F>
-void with_rule(const RuleChoice& r, F&& f) {
-    const double beta = r.beta, gamma = r.gamma, rho = r.rho;
-    const std::string& name = r.name;
-    if (name == "sgd") f(optim::SGD{});
-    else if (name == "momentum") f(optim::Momentum{.beta = beta});
-    else if (name == "adagrad") f(optim::Adagrad{});
-    else if (name == "rmsprop") f(optim::RMSProp{.gamma = gamma});
-    else if (name == "adadelta") f(optim::Adadelta{.rho = rho});
-    else f(optim::Adam{});
+/// train_ch11 for `Model` with the update rule `rule` names and its hyper-parameters.
+template <class Model>
+Run train_with_rule(const Data& d, const Tensor<float, 2>& y_all, const RuleChoice& rule, const Setting& s,
+                    std::uint64_t seed, train::MetricsCsv* csv, const Persist& persist) {
+    auto with = [&](auto r) { return train_ch11<Model>(d, y_all, r, s, seed, csv, persist); };
+    if (rule.name == "sgd") return with(optim::SGD{});
+    if (rule.name == "momentum") return with(optim::Momentum{.beta = rule.beta});
+    if (rule.name == "adagrad") return with(optim::Adagrad{});
+    if (rule.name == "rmsprop") return with(optim::RMSProp{.gamma = rule.gamma});
+    if (rule.name == "adadelta") return with(optim::Adadelta{.rho = rule.rho});
+    return with(optim::Adam{});
 }
 
-
-/// train_ch11 for d2l's from-scratch model (airfoil_scratch.cpp).
-Run train_scratch(const Data& d, const Tensor<float, 2>& y_all, const RuleChoice& rule, const Setting& s,
-                  std::uint64_t seed, train::MetricsCsv* csv, const Persist& persist);
-
-/// train_ch11 for d2l's concise model (airfoil_concise.cpp).
-Run train_concise(const Data& d, const Tensor<float, 2>& y_all, const RuleChoice& rule, const Setting& s,
-                  std::uint64_t seed, train::MetricsCsv* csv, const Persist& persist);
+/// train_with_rule for one model.
+using TrainFn = Run (*)(const Data&, const Tensor<float, 2>&, const RuleChoice&, const Setting&, std::uint64_t,
+                        train::MetricsCsv*, const Persist&);
+/// For d2l's from-scratch model (airfoil_scratch.cpp).
+extern const TrainFn train_scratch;
+/// For d2l's concise model (airfoil_concise.cpp).
+extern const TrainFn train_concise;
 
 }  // namespace airfoil

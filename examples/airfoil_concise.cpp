@@ -21,11 +21,6 @@ struct ConciseModel {
 
 }  // namespace
 
-Run train_concise(const Data& d, const Tensor<float, 2>& y_all, const RuleChoice& rule, const Setting& s,
-                  std::uint64_t seed, train::MetricsCsv* csv, const Persist& persist) {
-    Run run;
-    with_rule(rule, [&](auto r) { run = train_ch11<ConciseModel>(d, y_all, r, s, seed, csv, persist); });
-    return run;
-}
+constinit const TrainFn train_concise = &train_with_rule<ConciseModel>;
 
 }  // namespace airfoil

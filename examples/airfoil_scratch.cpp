@@ -30,11 +30,6 @@ struct ScratchModel {
 };
 }  // namespace
 
-Run train_scratch(const Data& d, const Tensor<float, 2>& y_all, const RuleChoice& rule, const Setting& s,
-                  std::uint64_t seed, train::MetricsCsv* csv, const Persist& persist) {
-    Run run;
-    with_rule(rule, [&](auto r) { run = train_ch11<ScratchModel>(d, y_all, r, s, seed, csv, persist); });
-    return run;
-}
+constinit const TrainFn train_scratch = &train_with_rule<ScratchModel>;
 
 }  // namespace airfoil

@@ -215,4 +215,16 @@ void add_persist_flags(CommandLine& cli, PersistOptions& o, bool eval) {
     }
 }
 
+void check_same_flags(const Summary& saved, const Summary& now, const std::string& checkpoint) {
+    for (auto it = now.begin(); it != now.end(); ++it) {
+        const auto& key = it.key();
+        const std::string was = saved.contains(key) ? saved[key].dump() : std::string("(not set)");
+        if (was != it.value().dump())
+            throw ExitWithMessage(exit_code::bad_arguments,
+                                  "--resume: " + key + " differs: the run in " + checkpoint + " used " + key + " " + was +
+                                      ", this command gives " + it.value().dump() +
+                                      " (resume with the same model flags, or start a fresh run without --resume)");
+    }
+}
+
 }  // namespace ctgrad::train

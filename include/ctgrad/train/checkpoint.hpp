@@ -167,45 +167,14 @@ public:
     }
 
     /// Writes the checkpoint to `path` (crash-safe). Throws std::runtime_error naming the file.
-    void save(const std::filesystem::path& path) const {
-        nlohmann::ordered_json m = {{"format", format_name}, {"format_version", format_version}};
-        for (auto it = meta.begin(); it != meta.end(); ++it)
-            if (it.key() != "format" && it.key() != "format_version") m[it.key()] = it.value();
-        const std::string text = m.dump();
-        Tensor<std::uint8_t, 1> bytes = Tensor<std::uint8_t, 1>::from_shape({text.size()});
-        std::copy(text.begin(), text.end(), bytes.begin());
-        std::vector<io::NpyArray> all = arrays;
-        all.push_back(io::to_array("meta", bytes));
-        io::write_npz(path, all);
-    }
+    void save(const std::filesystem::path& path) const;
 
     /// Reads a checkpoint. Throws io::FormatError naming the file if it is missing, not an .npz, has no
     /// valid `meta`, or is of another format or version.
-    static Checkpoint read(const std::filesystem::path& path) {
-        Checkpoint c;
-        c.source = path.string();
-        c.arrays = io::read_npz(path);
-        auto it = std::find_if(c.arrays.begin(), c.arrays.end(), [](const auto& a) { return a.key == "meta"; });
-        if (it == c.arrays.end() || it->dtype != io::DType::u1 || it->shape.size() != 1)
-            throw io::FormatError(c.source + ": not a ctgrad checkpoint (no uint8 'meta' array; a weights file is "
-                                             "read with nn::load / --load)");
-        const std::string text(reinterpret_cast<const char*>(it->bytes.data()), it->bytes.size());
-        c.arrays.erase(it);
-        c.meta = nlohmann::ordered_json::parse(text, nullptr, false);
-        if (c.meta.is_discarded() || !c.meta.is_object())
-            throw io::FormatError(c.source + ": the checkpoint's 'meta' is not a JSON object");
-        if (c.meta.value("format", "") != format_name || c.meta.value("format_version", 0) != format_version)
-            throw io::FormatError(c.source + ": expected format " + format_name + " version " +
-                                  std::to_string(format_version) + ", found " + c.meta.value("format", "?") + " version " +
-                                  std::to_string(c.meta.value("format_version", 0)));
-        return c;
-    }
+    static Checkpoint read(const std::filesystem::path& path);
 
     /// `meta[key]`, throwing io::FormatError naming the file if it is missing.
-    const nlohmann::ordered_json& need(const std::string& key) const {
-        if (!meta.contains(key)) throw io::FormatError(source + ": the checkpoint's meta has no '" + key + "'");
-        return meta[key];
-    }
+    const nlohmann::ordered_json& need(const std::string& key) const;
 
     /// Calls f(key, nn::Dropout&) for every Dropout layer of a Sequential (key: its state-dict index, e.g. "3").
     template <class M, class F>

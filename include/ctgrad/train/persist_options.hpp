@@ -27,16 +27,6 @@ void add_persist_flags(CommandLine& cli, PersistOptions& o, bool eval);
 /// Refuses to resume when a setting of the run in the checkpoint (`saved`: flag name -> value, as
 /// `now` is built) differs from the command line's: ExitWithMessage(bad_arguments) naming the flag
 /// and both values.
-inline void check_same_flags(const Summary& saved, const Summary& now, const std::string& checkpoint) {
-    for (auto it = now.begin(); it != now.end(); ++it) {
-        const auto& key = it.key();
-        const std::string was = saved.contains(key) ? saved[key].dump() : std::string("(not set)");
-        if (was != it.value().dump())
-            throw ExitWithMessage(exit_code::bad_arguments,
-                                  "--resume: " + key + " differs: the run in " + checkpoint + " used " + key + " " + was +
-                                      ", this command gives " + it.value().dump() +
-                                      " (resume with the same model flags, or start a fresh run without --resume)");
-    }
-}
+void check_same_flags(const Summary& saved, const Summary& now, const std::string& checkpoint);
 
 }  // namespace ctgrad::train
