@@ -2,7 +2,8 @@
 // The Fashion-MNIST classification loop shared by the lenet and dropout_mlp trainers (d2l's
 // train_ch3 / train_ch6): minibatch SGD, test accuracy after every epoch, metrics.csv,
 // summary.json, a loss/accuracy plot and d2l's summary line; checkpoints, --resume, Ctrl-C,
-// --save, and --load --eval-only.
+// --save, and --load --eval-only. What does not depend on the model is compiled once, in
+// classifier.cpp.
 #include <cstdio>
 #include <filesystem>
 #include <optional>

@@ -9,7 +9,6 @@
 
 using namespace ctgrad;
 
-
 int main(int argc, char** argv) {
     return example::run_main_distributed(argc, argv, [&] {
         train::CommandLine cli{"d2l 5.6: a dropout MLP on Fashion-MNIST"};

@@ -78,7 +78,7 @@ template <class S>
 std::string dims_string(const S& s) {
     std::string r;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (i) r += 'x';  // not `"x" + to_string(...)`: GCC 12 reports a false -Wrestrict on it (PR 105329)
+        if (i) r += 'x';  // not `"x" + to_string(...)`, on which GCC 12 reports a false -Wrestrict
         r += std::to_string(s[i]);
     }
     return r;
