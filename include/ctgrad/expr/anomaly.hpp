@@ -60,40 +60,44 @@ private:
     BackwardContext ctx_;
 };
 
-/// Where an adjoint arriving now came from, for the message.
-inline std::string arriving_from() {
-    if (current_backward) return " (computed by the backward pass of " + current_backward->describe(current_backward->node) + ")";
-    return " (the upstream gradient of backward())";
+/// A node named in a message, type-erased: its address and a function that prints it with
+/// describe(). The messages are built by the functions below, compiled once in the library
+/// (src/expr/anomaly.cpp); a node type adds only its describe() and one small wrapper per check.
+struct NamedNode {
+    const void* node;
+    std::string (*text)(const void*);
+};
+/// Node n as a NamedNode (it must outlive the message being built).
+template <class N>
+NamedNode named(const N& n) noexcept {
+    return {&n, [](const void* p) { return ctgrad::describe(*static_cast<const N*>(p)); }};
 }
 
-/// "[1, 2] of (3, 4)": flat index `flat` of a row-major space of shape s.
+/// "[1, 2] of (3, 4)": flat index `flat` of a row-major space of `rank` dimensions `dims`.
+std::string element_string(std::size_t flat, const std::size_t* dims, std::size_t rank);
+/// element_string of a shape (an array of extents).
 template <class S>
 std::string element_string(std::size_t flat, const S& s) {
-    if (s.size() == 0) return "[] (a scalar)";
-    std::string idx;
-    for (std::size_t d = s.size(); d-- > 0;) {
-        const std::size_t e = s[d] ? s[d] : 1;
-        idx = std::to_string(flat % e) + (idx.empty() ? "" : ", ") + idx;
-        flat /= e;
-    }
-    return "[" + idx + "] of " + shape_string(s);
+    return element_string(flat, s.data(), s.size());
 }
 
-/// What to look at when a leaf holds a non-finite value.
-template <class N>
-std::string leaf_hint(const N& n) {
-    if constexpr (requires { n.param(); })
-        return " (a Param: look at the last optimizer step, e.g. its learning rate, or at the initial value)";
-    else return "";
-}
+/// The message builders. `where` is an element_string, `operands` an operand_values text;
+/// `param_leaf`: n is a Param's leaf (the message then says where to look).
+[[noreturn, gnu::cold]] void throw_value_anomaly(NamedNode n, double v, const std::string& where,
+                                                 const std::string& operands, bool param_leaf);
+[[noreturn, gnu::cold]] void throw_arriving_anomaly(NamedNode n, double g, const std::string& where);
+[[noreturn, gnu::cold]] void throw_adjoint_anomaly(NamedNode n, NamedNode operand, double adjoint, double value,
+                                                   double g, const std::string& where);
+[[noreturn, gnu::cold]] void throw_written_gradient_anomaly(NamedNode by, NamedNode leaf, double g,
+                                                            const std::string& where);
+/// " (its operand is 1 there)" / " (its operands are 1 and 0 there)".
+std::string operand_values_text(double operand);
+std::string operand_values_text(double lhs, double rhs);
 
-// The messages are built in these out-of-line functions, so that the checks inlined into each
-// region's loop stay small (they are compiled for every region type).
 template <class N>
 [[noreturn, gnu::cold, gnu::noinline]] void throw_value_anomaly(const N& n, double v, const std::string& where,
                                                                  const std::string& operands) {
-    throw AnomalyError("anomaly detected in the forward pass: " + describe(n) + " is " + number_string(v) +
-                       " at element " + where + operands + leaf_hint(n));
+    throw_value_anomaly(named(n), v, where, operands, requires { n.param(); });
 }
 
 /// Checks the n-element array p holding node n's value of shape s.
@@ -109,9 +113,7 @@ template <class N, class T, class S>
 [[gnu::cold, gnu::noinline]] void check_arriving_adjoint(const N& n, const T* g, const S& s) {
     const std::size_t size = shape_size(s);
     for (std::size_t i = 0; i < size; ++i)
-        if (!std::isfinite(g[i])) [[unlikely]]
-            throw AnomalyError("anomaly detected in the backward pass: the adjoint arriving at " + describe(n) + " is " +
-                               number_string(double(g[i])) + " at element " + element_string(i, s) + arriving_from());
+        if (!std::isfinite(g[i])) [[unlikely]] throw_arriving_anomaly(named(n), double(g[i]), element_string(i, s));
 }
 
 /// Checks a gradient that node `by` wrote straight into leaf's Param (g, of shape s).
@@ -120,18 +122,16 @@ template <class By, class Leaf, class T, class S>
     const std::size_t size = shape_size(s);
     for (std::size_t i = 0; i < size; ++i)
         if (!std::isfinite(g[i])) [[unlikely]]
-            throw AnomalyError("anomaly detected in the backward pass: the backward pass of " + describe(by) +
-                               " made the gradient of " + describe(leaf) + " " + number_string(double(g[i])) +
-                               " at element " + element_string(i, s));
+            throw_written_gradient_anomaly(named(by), named(leaf), double(g[i]), element_string(i, s));
 }
 
 /// The operand values at the element, for a message: " (operand values there: 1, 0)".
 template <class N, class Tp>
 std::string operand_values(const N& n, const Tp& t) {
     if constexpr (requires { n.operand(); t.c; }) {
-        return " (its operand is " + number_string(double(t.c.v)) + " there)";
+        return operand_values_text(double(t.c.v));
     } else if constexpr (requires { n.lhs(); n.rhs(); t.l; t.r; }) {
-        return " (its operands are " + number_string(double(t.l.v)) + " and " + number_string(double(t.r.v)) + " there)";
+        return operand_values_text(double(t.l.v), double(t.r.v));
     } else {
         return "";
     }
@@ -157,16 +157,12 @@ void check_tape_values(const N& n, const Tp& t, const Where& where) {
 template <class N, class E, class T, class Where>
 [[noreturn, gnu::cold, gnu::noinline]] void throw_adjoint_anomaly(const N& n, const E& operand, T adjoint, T value, T g,
                                                                    const Where& where) {
-    throw AnomalyError("anomaly detected in the backward pass: the derivative of " + describe(n) + " gives " +
-                       number_string(double(adjoint)) + " as the adjoint of its operand " + describe(operand) +
-                       " at element " + where() + " (operand value " + number_string(double(value)) +
-                       ", adjoint arriving " + number_string(double(g)) + ")");
+    throw_adjoint_anomaly(named(n), named(operand), double(adjoint), double(value), double(g), where());
 }
 
 template <class N, class T, class Where>
 [[noreturn, gnu::cold, gnu::noinline]] void throw_arriving_anomaly(const N& n, T g, const Where& where) {
-    throw AnomalyError("anomaly detected in the backward pass: the adjoint arriving at " + describe(n) + " is " +
-                       number_string(double(g)) + " at element " + where() + arriving_from());
+    throw_arriving_anomaly(named(n), double(g), where());
 }
 
 /// Checks the adjoints a fused region's nodes pass to their operands at one element, given the
