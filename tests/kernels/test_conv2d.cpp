@@ -231,7 +231,7 @@ void check_fused_avg_pool(const Conv2dShape& s, std::size_t K, std::size_t S, st
 }
 
 template <class T>
-void run_all(int threads) {
+void run_all_conv2d(int threads) {
     ctgrad::parallel::set_num_threads(threads);
     std::mt19937 rng(7 + threads);
     // LeNet's two layers (small batch) and the 1x1 fast path.
@@ -306,9 +306,9 @@ BOOST_AUTO_TEST_CASE(refused_epilogues) {
     BOOST_CHECK_THROW(ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), nullptr, y.data(), no_stride),
                       std::invalid_argument);
 }
-BOOST_AUTO_TEST_CASE(float_1_thread) { run_all<float>(1); }
-BOOST_AUTO_TEST_CASE(float_2_threads) { run_all<float>(2); }
-BOOST_AUTO_TEST_CASE(double_1_thread) { run_all<double>(1); }
-BOOST_AUTO_TEST_CASE(double_2_threads) { run_all<double>(2); }
+BOOST_AUTO_TEST_CASE(float_1_thread) { run_all_conv2d<float>(1); }
+BOOST_AUTO_TEST_CASE(float_2_threads) { run_all_conv2d<float>(2); }
+BOOST_AUTO_TEST_CASE(double_1_thread) { run_all_conv2d<double>(1); }
+BOOST_AUTO_TEST_CASE(double_2_threads) { run_all_conv2d<double>(2); }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -64,7 +64,7 @@ void check_case(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T
 }
 
 template <class T>
-void run_all(int threads) {
+void run_all_gemm(int threads) {
     ctgrad::parallel::set_num_threads(threads);
     std::mt19937 rng(42 + threads);
     const std::size_t sizes[][3] = {{1, 1, 1},    {2, 3, 4},     {7, 5, 3},     {6, 25, 784},  {13, 17, 19},
@@ -89,10 +89,10 @@ void run_all(int threads) {
 
 BOOST_AUTO_TEST_SUITE(gemm_kernel)
 
-BOOST_AUTO_TEST_CASE(float_1_thread) { run_all<float>(1); }
-BOOST_AUTO_TEST_CASE(float_2_threads) { run_all<float>(2); }
-BOOST_AUTO_TEST_CASE(double_1_thread) { run_all<double>(1); }
-BOOST_AUTO_TEST_CASE(double_2_threads) { run_all<double>(2); }
+BOOST_AUTO_TEST_CASE(float_1_thread) { run_all_gemm<float>(1); }
+BOOST_AUTO_TEST_CASE(float_2_threads) { run_all_gemm<float>(2); }
+BOOST_AUTO_TEST_CASE(double_1_thread) { run_all_gemm<double>(1); }
+BOOST_AUTO_TEST_CASE(double_2_threads) { run_all_gemm<double>(2); }
 
 BOOST_AUTO_TEST_CASE(zero_k_scales_c) {
     std::vector<float> C{1, 2, 3, 4};

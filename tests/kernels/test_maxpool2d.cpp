@@ -16,7 +16,7 @@ namespace {
 using ctgrad::kernels::Pool2dShape;
 
 template <class T>
-void check_shape(const Pool2dShape& s, std::mt19937& rng) {
+void check_pool_shape(const Pool2dShape& s, std::mt19937& rng) {
     const std::size_t HW = s.in_h * s.in_w, OH = s.out_h(), OW = s.out_w(), planes = s.batch * s.channels;
     std::uniform_int_distribution<int> small(0, 2);
     std::uniform_real_distribution<T> real(T(-1), T(1));
@@ -55,14 +55,14 @@ void check_shape(const Pool2dShape& s, std::mt19937& rng) {
 }
 
 template <class T>
-void run_all(int threads) {
+void run_all_maxpool2d(int threads) {
     ctgrad::parallel::set_num_threads(threads);
     std::mt19937 rng(11 + threads);
-    check_shape<T>({64, 6, 28, 28, 2, 2}, rng);  // LeNet pool1 (big enough to use threads)
-    check_shape<T>({64, 16, 10, 10, 2, 2}, rng);  // LeNet pool2
+    check_pool_shape<T>({64, 6, 28, 28, 2, 2}, rng);  // LeNet pool1 (big enough to use threads)
+    check_pool_shape<T>({64, 16, 10, 10, 2, 2}, rng);  // LeNet pool2
     const std::size_t geo[][4] = {{2, 2, 7, 9}, {3, 2, 9, 8}, {3, 3, 10, 11}, {2, 1, 5, 6},
                                   {3, 1, 6, 6}, {1, 1, 4, 5}, {4, 3, 13, 9}, {5, 5, 5, 5}};
-    for (const auto& g : geo) check_shape<T>({3, 4, g[2], g[3], g[0], g[1]}, rng);
+    for (const auto& g : geo) check_pool_shape<T>({3, 4, g[2], g[3], g[0], g[1]}, rng);
     ctgrad::parallel::set_num_threads(1);
 }
 
@@ -90,9 +90,9 @@ BOOST_AUTO_TEST_CASE(first_maximum_wins_ties) {
     BOOST_TEST(yd == 5.0);
     BOOST_TEST(a == 4u);
 }
-BOOST_AUTO_TEST_CASE(float_1_thread) { run_all<float>(1); }
-BOOST_AUTO_TEST_CASE(float_2_threads) { run_all<float>(2); }
-BOOST_AUTO_TEST_CASE(double_1_thread) { run_all<double>(1); }
-BOOST_AUTO_TEST_CASE(double_2_threads) { run_all<double>(2); }
+BOOST_AUTO_TEST_CASE(float_1_thread) { run_all_maxpool2d<float>(1); }
+BOOST_AUTO_TEST_CASE(float_2_threads) { run_all_maxpool2d<float>(2); }
+BOOST_AUTO_TEST_CASE(double_1_thread) { run_all_maxpool2d<double>(1); }
+BOOST_AUTO_TEST_CASE(double_2_threads) { run_all_maxpool2d<double>(2); }
 
 BOOST_AUTO_TEST_SUITE_END()
