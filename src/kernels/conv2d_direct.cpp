@@ -10,7 +10,7 @@
 
 #include <ctgrad/expr/scratch.hpp>
 
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 
 #include <algorithm>
 #include <array>

@@ -3,7 +3,7 @@
 // their im2col matrix directly in the packed-B layout, skipping a copy). Private to src/kernels.
 #include <ctgrad/expr/scratch.hpp>
 
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 
 #include <algorithm>
 #include <array>

@@ -3,7 +3,7 @@
 #pragma once
 #include <ctgrad/kernels/maxpool2d.hpp>
 
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 #if XSIMD_WITH_AVX512F
 #include <immintrin.h>
 #endif

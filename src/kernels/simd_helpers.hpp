@@ -4,7 +4,7 @@
 // place the convolution kernels use AVX-512 intrinsics; every other vector loop is xsimd::batch.
 // (maxpool_plane.hpp keeps its own 2x2 pooling kernel, written in intrinsics throughout.)
 // Private to src/kernels.
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 #if XSIMD_WITH_AVX512F
 #include <immintrin.h>
 #endif

@@ -14,7 +14,7 @@
 #include <tuple>
 #include <type_traits>
 
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 
 #include <ctgrad/expr/node.hpp>
 

@@ -45,7 +45,7 @@
 #include <cstddef>
 #include <tuple>
 
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 
 #include <ctgrad/expr/leaf.hpp>
 #include <ctgrad/expr/loop.hpp>

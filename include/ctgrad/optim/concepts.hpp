@@ -24,7 +24,7 @@
 #include <concepts>
 #include <cstddef>
 
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 
 namespace ctgrad::optim {
 

@@ -32,7 +32,7 @@
 #include <boost/hana/length.hpp>
 #include <boost/hana/transform.hpp>
 #include <boost/hana/tuple.hpp>
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 
 #include <ctgrad/expr/shape.hpp>
 #include <ctgrad/parallel/thread_pool.hpp>

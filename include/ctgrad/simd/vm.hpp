@@ -4,7 +4,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include <xsimd/xsimd.hpp>
+#include <ctgrad/simd/xsimd.hpp>
 
 #include <ctgrad/simd/inline.hpp>
 
