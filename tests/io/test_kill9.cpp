@@ -48,6 +48,8 @@ void fill(Net& net, Opt& opt, float v) {
 }
 }  // namespace
 
+BOOST_AUTO_TEST_SUITE(kill9)
+
 BOOST_AUTO_TEST_CASE(kill9_during_checkpoint_writes) {
     std::string t = (fs::temp_directory_path() / "ctgrad-kill9-XXXXXX").string();
     const fs::path dir = ::mkdtemp(t.data());
@@ -103,3 +105,5 @@ BOOST_AUTO_TEST_CASE(kill9_during_checkpoint_writes) {
     }
     fs::remove_all(dir);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
