@@ -138,7 +138,7 @@ void gemm_rows(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T 
     using Cf = Cfg<T>;
     const std::size_t n_pad = round_up_nr<T>(N);
     Scratch<T> bp(K * n_pad);  // packed_b_index layout
-    constexpr std::size_t kPanelsPerChunk = 16;
+    constexpr std::size_t kPanelsPerChunk = 4;  // 128 columns: two chunks for the MLP's 256
     const std::size_t kblocks = (K + Cf::KC - 1) / Cf::KC;
     const std::size_t groups = (n_pad / Cf::NR + kPanelsPerChunk - 1) / kPanelsPerChunk;
     parallel::for_each_chunk(kblocks * groups, [&](std::size_t c) {
@@ -188,9 +188,14 @@ void gemm_impl(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T 
     // kind of micro-tile (full or edge) as in the serial algorithm: C is bit-identical for any thread
     // count (tests/kernels/test_determinism.cpp). Nested calls (e.g. from a batch-parallel
     // convolution) run their chunks serially.
-    constexpr double kChunkWork = double(1 << 20);
+    // Products of at least kSplitWork multiply-adds are split in two even when smaller than two
+    // chunks: the MLP's 10-column layer (256 x 10 x 256, ~30 µs) ran serially three times a step,
+    // a fifth of what kept 2 threads from halving the step.
+    constexpr double kChunkWork = double(1 << 20), kSplitWork = double(1 << 18);
     constexpr std::size_t MR = Cfg<T>::MR, NR = Cfg<T>::NR;
-    const std::size_t want = parallel::in_parallel() ? 1 : std::size_t(work / kChunkWork);
+    const std::size_t want = parallel::in_parallel() ? 1
+                             : work >= kSplitWork    ? std::max<std::size_t>(2, std::size_t(work / kChunkWork))
+                                                     : 1;
     if (want >= 2 && M >= 2 * 4 * MR) {
         // Row chunks of at least 4 micro-tiles (each B micro-panel in L1 serves 4 of them), B packed
         // once for all of them.

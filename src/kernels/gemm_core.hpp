@@ -38,29 +38,50 @@ struct Cfg {
     static constexpr std::size_t NC = NR * 64;
 };
 
+// How many rows ahead the packing routines prefetch when they walk a matrix row by row. Consecutive
+// rows are a leading dimension apart (1-3 KB for the MLP's matrices), a stride the hardware
+// prefetchers do not follow across pages, so without it every row is a cache miss to L3: packing
+// took ~19% of the MLP's training step, most of it waiting on those misses.
+inline constexpr std::size_t kPrefetchRows = 8;
+
+// Prefetches the n values at p (one touch per cache line) into L1.
+template <class T>
+inline void prefetch_span(const T* p, std::size_t n) noexcept {
+    const char* c = reinterpret_cast<const char*>(p);
+    for (std::size_t b = 0; b < n * sizeof(T); b += 64) __builtin_prefetch(c + b);
+}
+
 // Packs rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-row micro-panels: panel p holds, for each
 // k, the MR values of its rows (zero-padded past the last row).
 template <class T>
 void pack_a(bool ta, const T* A, std::size_t lda, std::size_t i0, std::size_t p0, std::size_t mc, std::size_t kc,
             T* dst) {
     constexpr std::size_t MR = Cfg<T>::MR;
-    for (std::size_t ir = 0; ir < mc; ir += MR) {
-        const std::size_t rows = std::min(MR, mc - ir);
-        T* d = dst + ir * kc;
-        if (!ta) {
+    if (!ta) {
+        for (std::size_t ir = 0; ir < mc; ir += MR) {
+            const std::size_t rows = std::min(MR, mc - ir);
+            T* d = dst + ir * kc;
             for (std::size_t r = 0; r < rows; ++r) {
                 const T* s = A + (i0 + ir + r) * lda + p0;
+                if (ir + MR + r < mc) prefetch_span(s + MR * lda, kc);  // the same row of the next panel
                 for (std::size_t k = 0; k < kc; ++k) d[k * MR + r] = s[k];
             }
             for (std::size_t r = rows; r < MR; ++r)
                 for (std::size_t k = 0; k < kc; ++k) d[k * MR + r] = T(0);
-        } else {
-            for (std::size_t k = 0; k < kc; ++k) {
-                const T* s = A + (p0 + k) * lda + i0 + ir;
-                std::size_t r = 0;
-                for (; r < rows; ++r) d[k * MR + r] = s[r];
-                for (; r < MR; ++r) d[k * MR + r] = T(0);
-            }
+        }
+        return;
+    }
+    // op(A) = Aᵀ: row p0 + k of A holds the k-th values of all mc rows, contiguous. Each such row is
+    // read once, whole, and scattered over the panels.
+    for (std::size_t k = 0; k < kc; ++k) {
+        const T* s = A + (p0 + k) * lda + i0;
+        if (k + kPrefetchRows < kc) prefetch_span(s + kPrefetchRows * lda, mc);
+        for (std::size_t ir = 0; ir < mc; ir += MR) {
+            const std::size_t rows = std::min(MR, mc - ir);
+            T* d = dst + ir * kc + k * MR;
+            std::size_t r = 0;
+            for (; r < rows; ++r) d[r] = s[ir + r];
+            for (; r < MR; ++r) d[r] = T(0);
         }
     }
 }
@@ -71,23 +92,36 @@ template <class T>
 void pack_b(bool tb, const T* B, std::size_t ldb, std::size_t p0, std::size_t j0, std::size_t kc, std::size_t nc,
             T* dst) {
     constexpr std::size_t NR = Cfg<T>::NR;
+    if (!tb) {
+        // Row p0 + k of B holds the k-th values of all nc columns: read once, whole, split over the panels.
+        for (std::size_t k = 0; k < kc; ++k) {
+            const T* s = B + (p0 + k) * ldb + j0;
+            if (k + kPrefetchRows < kc) prefetch_span(s + kPrefetchRows * ldb, nc);
+            for (std::size_t jr = 0; jr < nc; jr += NR) {
+                const std::size_t cols = std::min(NR, nc - jr);
+                T* d = dst + jr * kc + k * NR;
+                std::size_t c = 0;
+                for (; c < cols; ++c) d[c] = s[jr + c];
+                for (; c < NR; ++c) d[c] = T(0);
+            }
+        }
+        return;
+    }
+    // op(B) = Bᵀ: row j0 + c of B holds column c's values, contiguous in k. Transposed in blocks of
+    // kKB values of k, so that the part of the panel being written (kKB x NR) stays in L1 while the
+    // NR source rows are read.
+    constexpr std::size_t kKB = 16;
     for (std::size_t jr = 0; jr < nc; jr += NR) {
         const std::size_t cols = std::min(NR, nc - jr);
         T* d = dst + jr * kc;
-        if (!tb) {
-            for (std::size_t k = 0; k < kc; ++k) {
-                const T* s = B + (p0 + k) * ldb + j0 + jr;
-                std::size_t c = 0;
-                for (; c < cols; ++c) d[k * NR + c] = s[c];
-                for (; c < NR; ++c) d[k * NR + c] = T(0);
-            }
-        } else {
+        for (std::size_t k0 = 0; k0 < kc; k0 += kKB) {
+            const std::size_t k1 = std::min(kc, k0 + kKB);
             for (std::size_t c = 0; c < cols; ++c) {
                 const T* s = B + (j0 + jr + c) * ldb + p0;
-                for (std::size_t k = 0; k < kc; ++k) d[k * NR + c] = s[k];
+                for (std::size_t k = k0; k < k1; ++k) d[k * NR + c] = s[k];
             }
             for (std::size_t c = cols; c < NR; ++c)
-                for (std::size_t k = 0; k < kc; ++k) d[k * NR + c] = T(0);
+                for (std::size_t k = k0; k < k1; ++k) d[k * NR + c] = T(0);
         }
     }
 }
