@@ -12,6 +12,8 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -20,9 +22,11 @@
 #include <vector>
 
 #if defined(__linux__)
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 #if defined(__x86_64__) || defined(__i386__)
@@ -113,6 +117,111 @@ int default_threads() {
 }
 
 std::atomic<int> g_wanted{0};  // set_num_threads; 0: default_threads()
+std::atomic<int> g_dynamic{-1};  // set_dynamic; -1: not set, $CTGRAD_DYNAMIC decides
+
+// --- The dynamic thread count: how many of this process's cores other processes leave free.
+
+// How often the cores' load is measured: long enough for /proc/stat's 10 ms ticks to average out,
+// short enough to follow a competitor that starts or stops within a fraction of a second.
+constexpr auto kLoadWindow = std::chrono::milliseconds(100);
+
+// The cores' busy time and this process's CPU time at one moment.
+struct LoadSample {
+    bool ok = false;
+    std::chrono::steady_clock::time_point when;
+    double busy_s = 0;  // busy time of the CPUs in the affinity mask, summed
+    double own_s = 0;   // this process's CPU time (all its threads)
+    int cores = 0;      // CPUs in the affinity mask
+};
+
+#if defined(__linux__)
+// Reads the sample from /proc/stat (busy = user + nice + system + irq + softirq + steal of each
+// allowed CPU) and CLOCK_PROCESS_CPUTIME_ID. No allocation: the per-CPU lines come first in
+// /proc/stat and are parsed from a fixed buffer as they are read.
+LoadSample read_load() {
+    LoadSample out;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+    static const long hz = sysconf(_SC_CLK_TCK);
+    timespec own{};
+    if (hz <= 0 || clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &own) != 0) return out;
+    const int fd = ::open("/proc/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    char buf[4096];
+    std::size_t have = 0;
+    unsigned long long ticks = 0;
+    int cores = 0;
+    bool done = false;
+    while (!done) {
+        const ssize_t n = ::read(fd, buf + have, sizeof buf - have);
+        if (n <= 0) break;
+        have += std::size_t(n);
+        std::size_t pos = 0;
+        for (;;) {
+            const char* line = buf + pos;
+            const char* nl = static_cast<const char*>(std::memchr(line, '\n', have - pos));
+            if (!nl) break;
+            pos = std::size_t(nl - buf) + 1;
+            // "cpu" alone is the total; "cpuN" one CPU; the first other line ends the CPU lines.
+            if (nl - line < 4 || std::memcmp(line, "cpu", 3) != 0) { done = true; break; }
+            if (line[3] < '0' || line[3] > '9') continue;
+            const char* p = line + 3;
+            unsigned cpu = 0;
+            auto [q, ec] = std::from_chars(p, nl, cpu);
+            if (ec != std::errc() || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) continue;
+            unsigned long long f[8] = {};
+            for (int i = 0; i < 8 && q < nl; ++i) {
+                while (q < nl && *q == ' ') ++q;
+                q = std::from_chars(q, nl, f[i]).ptr;
+            }
+            ticks += f[0] + f[1] + f[2] + f[5] + f[6] + f[7];  // not idle (3) or iowait (4)
+            ++cores;
+        }
+        std::memmove(buf, buf + pos, have - pos);  // a line cut by the read: kept for the next one
+        have -= pos;
+        if (have == sizeof buf) break;  // a line longer than the buffer: not a CPU line
+    }
+    ::close(fd);
+    if (cores == 0) return out;
+    out.ok = true;
+    out.when = std::chrono::steady_clock::now();
+    out.busy_s = double(ticks) / double(hz);
+    out.own_s = double(own.tv_sec) + 1e-9 * double(own.tv_nsec);
+    out.cores = cores;
+    return out;
+}
+#else
+LoadSample read_load() { return {}; }
+#endif
+
+// The number of threads loops may use: updated at most once per kLoadWindow by the thread that
+// holds the pool (so one at a time), read by active_threads() from any thread.
+class CoreLoad {
+public:
+    int usable(int wanted) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= next_) {
+            next_ = now + kLoadWindow;
+            const LoadSample s = read_load();
+            if (s.ok && last_.ok && s.cores == last_.cores) {
+                const double wall = std::chrono::duration<double>(s.when - last_.when).count();
+                // Cores' busy time not spent by this process, as a number of cores.
+                const double others = std::max(0.0, ((s.busy_s - last_.busy_s) - (s.own_s - last_.own_s)) / wall);
+                free_.store(std::max(1, int(std::lround(double(s.cores) - others))), std::memory_order_relaxed);
+            } else if (!s.ok) {
+                free_.store(INT_MAX, std::memory_order_relaxed);  // cannot tell: use every thread
+            }
+            last_ = s;
+        }
+        return std::min(wanted, free_.load(std::memory_order_relaxed));
+    }
+    int last() const noexcept { return free_.load(std::memory_order_relaxed); }
+
+private:
+    std::chrono::steady_clock::time_point next_{};
+    LoadSample last_{};
+    std::atomic<int> free_{INT_MAX};  // INT_MAX until the first window is measured
+};
 
 }  // namespace
 
@@ -128,14 +237,19 @@ public:
 
     void run(std::size_t count, Participant participant, void* context) {
         if (count == 0) return;
-        const int threads = num_threads();
-        if (count == 1 || threads <= 1 || t_in_parallel || count >= 0xffffffffu || busy_.test_and_set(std::memory_order_acquire))
+        const int wanted = num_threads();
+        if (count == 1 || wanted <= 1 || t_in_parallel || count >= 0xffffffffu || busy_.test_and_set(std::memory_order_acquire))
             return run_serial(count, participant, context);
         struct Release {
             std::atomic_flag& f;
             ~Release() { f.clear(std::memory_order_release); }
         } release{busy_};
-        resize(std::size_t(threads) - 1);
+        const int threads = dynamic() ? load_.usable(wanted) : wanted;
+        if (threads <= 1) return run_serial(count, participant, context);  // idle workers go to sleep
+        // The workers exist for num_threads(); the dynamic count only limits how many take part, so
+        // that a changing load does not start and stop threads.
+        resize(std::size_t(wanted) - 1);
+        taking_part_.store(threads - 1, std::memory_order_relaxed);
 
         // Publish the loop. First the state word takes the new generation with no chunk to claim:
         // a worker that read the previous loop's word and then this loop's count must fail its
@@ -223,10 +337,10 @@ private:
         // before the thread first ran would be taken for the state to wait on, and join() would hang.
         const std::uint32_t seen = wake_.load(std::memory_order_seq_cst);
         workers_.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this, seen] { work(seen); });
+        for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this, seen, i] { work(int(i), seen); });
     }
 
-    void work(std::uint32_t seen) {
+    void work(int index, std::uint32_t seen) {
         t_in_parallel = true;  // loops started inside a chunk run serially
         for (;;) {
             const auto woken = [&] { return wake_.load(std::memory_order_acquire) != seen; };
@@ -237,6 +351,10 @@ private:
             }
             seen = wake_.load(std::memory_order_acquire);
             if (stop_.load(std::memory_order_acquire)) return;
+            // Workers past the dynamic count sit this loop out (a value read from a later loop
+            // only makes a worker skip or join one loop it would not have: chunks are claimed, so
+            // every one still runs exactly once).
+            if (index >= taking_part_.load(std::memory_order_relaxed)) continue;
             // Join the current loop if it still has chunks. If another loop is published meanwhile,
             // the word's generation changes before its count does, so the claim below fails (the
             // count read may be newer than the word, never older) and the worker waits again.
@@ -263,9 +381,13 @@ private:
     std::atomic<bool> cancelled_{false};
     std::atomic<bool> error_set_{false};
     std::exception_ptr error_{};
+    std::atomic<int> taking_part_{0};  // workers that join the current loop (dynamic count)
     std::uint32_t gen_ = 0;  // written by the thread holding busy_
+    CoreLoad load_;          // used by the thread holding busy_
     std::atomic_flag busy_ = ATOMIC_FLAG_INIT;
     std::vector<std::thread> workers_;
+
+    friend int ctgrad::parallel::active_threads();
 };
 
 bool ChunkClaims::claim(std::size_t& chunk) noexcept {
@@ -316,5 +438,23 @@ int available_cores() {
 }
 
 bool in_parallel() noexcept { return t_in_parallel; }
+
+void set_dynamic(bool on) { g_dynamic.store(on ? 1 : 0, std::memory_order_relaxed); }
+
+bool dynamic() {
+    const int d = g_dynamic.load(std::memory_order_relaxed);
+    if (d >= 0) return d == 1;
+    static const bool from_env = [] {
+        const char* v = std::getenv("CTGRAD_DYNAMIC");
+        return !(v && std::strcmp(v, "0") == 0);
+    }();
+    return from_env;
+}
+
+int active_threads() {
+    const int n = num_threads();
+    if (n <= 1 || !dynamic()) return n;
+    return std::min(n, detail::Pool::instance().load_.last());
+}
 
 }  // namespace ctgrad::parallel

@@ -1,13 +1,15 @@
 // parallel::for_each_chunk and the thread count: every chunk runs exactly once for any thread count
 // and chunk count, per-thread state is made at most once per thread, nested loops run serially on
 // the thread that starts them, an exception in a chunk reaches the caller and leaves the pool usable,
-// loops started from two threads at once both complete, and reductions in chunk order do not depend
-// on the thread count.
+// loops started from two threads at once both complete, reductions in chunk order do not depend
+// on the thread count, and the dynamic thread count leaves cores other processes keep busy to them.
 #include <ctgrad/parallel/thread_pool.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -15,6 +17,10 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace ctgrad;
 
@@ -238,6 +244,82 @@ BOOST_AUTO_TEST_CASE(thread_count_settings) {
         });
         for (auto& r : runs) BOOST_TEST(r.load() == 1);
         BOOST_TEST(int(ids.size()) <= threads);
+    }
+}
+
+namespace {
+// Processes that keep one core busy each until the object is destroyed.
+class Competitors {
+public:
+    explicit Competitors(int n) {
+        for (int i = 0; i < n; ++i) {
+            const pid_t pid = fork();
+            if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+                for (std::atomic<unsigned long> spins{0};;) spins.fetch_add(1, std::memory_order_relaxed);
+            }
+            if (pid > 0) pids_.push_back(pid);
+        }
+    }
+    ~Competitors() {
+        for (pid_t p : pids_) kill(p, SIGKILL);
+        for (pid_t p : pids_) waitpid(p, nullptr, 0);
+    }
+    std::size_t size() const { return pids_.size(); }
+
+private:
+    std::vector<pid_t> pids_;
+};
+
+// Runs parallel loops for `ms` milliseconds (the pool measures the cores' load while it runs loops).
+void run_loops_for(int ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    std::vector<double> out(64);
+    while (std::chrono::steady_clock::now() < until)
+        parallel::for_each_chunk(out.size(), [&](std::size_t c) { out[c] = busy(c); });
+}
+
+struct DynamicOn {
+    DynamicOn() { parallel::set_dynamic(true); }
+    ~DynamicOn() { parallel::set_dynamic(false); }  // tests/main.cpp's setting for the other tests
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(dynamic_count_leaves_busy_cores_to_other_processes) {
+    DefaultThreads restore;
+    DynamicOn dynamic;
+    const int cores = parallel::available_cores();
+    parallel::set_num_threads(cores);
+    BOOST_TEST(parallel::dynamic());
+    BOOST_TEST(parallel::active_threads() >= 1);
+    BOOST_TEST(parallel::active_threads() <= cores);
+    if (cores < 2 || cores > 64) {
+        BOOST_TEST_MESSAGE("the contention check needs 2-64 cores; this process may use " << cores);
+        return;
+    }
+    {
+        // All cores but one kept busy by other processes (a busier machine leaves even fewer free):
+        // after a few measurement windows the loops run on the calling thread alone.
+        Competitors others(cores - 1);
+        BOOST_TEST(int(others.size()) == cores - 1);
+        run_loops_for(600);
+        BOOST_TEST(parallel::active_threads() == 1);
+        BOOST_TEST(parallel::num_threads() == cores);  // the setting is unchanged
+        std::mutex m;
+        std::set<std::thread::id> ids;
+        std::vector<double> out(64);
+        parallel::for_each_chunk(out.size(), [&](std::size_t c) {
+            out[c] = busy(c);
+            std::lock_guard lock(m);
+            ids.insert(std::this_thread::get_id());
+        });
+        BOOST_TEST(ids.size() == 1u);
+        BOOST_TEST((*ids.begin() == std::this_thread::get_id()));
+
+        // Turned off, loops may use every thread again whatever the load.
+        parallel::set_dynamic(false);
+        BOOST_TEST(!parallel::dynamic());
+        BOOST_TEST(parallel::active_threads() == cores);
     }
 }
 
