@@ -5,6 +5,11 @@
 
 #include <ctgrad/autodiff/backward.hpp>
 #include <ctgrad/nn/nn.hpp>
+#include <ctgrad/parallel/thread_pool.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "../core/check_grads.hpp"
 #include "../core/random_tensor.hpp"
@@ -51,6 +56,35 @@ BOOST_AUTO_TEST_CASE(dropout_semantics) {
     BOOST_TEST(std::all_of(a.begin(), a.end(), [](double v) { return v == 1.0; }));
     BOOST_TEST(std::all_of(b.begin(), b.end(), [](double v) { return v == 0.0; }));
     BOOST_CHECK_THROW(nn::Dropout(1.5), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(dropout_masks_follow_one_sequence_for_any_thread_count) {
+    // The masks are drawn in parallel chunks; they must be splitmix64's sequential draws, the same
+    // for 1 and 2 threads, and the generator's state must advance as if drawn one by one (so that a
+    // checkpoint's state continues the same masks).
+    constexpr std::size_t n = 300 * 200;  // several chunks of 2^14
+    const auto reference = [](std::uint64_t s, double p, std::vector<float>& mask) {
+        const std::uint64_t threshold = std::uint64_t(p * 4294967296.0);
+        for (auto& m : mask) {
+            std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+            z ^= z >> 31;
+            m = (z >> 32) >= threshold ? float(1.0 / (1.0 - p)) : 0.f;
+        }
+        return s;
+    };
+    std::vector<float> want(n);
+    const std::uint64_t end = reference(12345, 0.4, want);
+    for (int threads : {1, 2}) {
+        parallel::set_num_threads(threads);
+        nn::Dropout d(0.4, 12345);
+        std::vector<float> got(n, -1.f);
+        BOOST_TEST(d.draw(got.data(), n));
+        BOOST_TEST(d.state() == end);
+        BOOST_TEST(std::memcmp(got.data(), want.data(), n * sizeof(float)) == 0, "threads " << threads);
+    }
+    parallel::set_num_threads(0);
 }
 
 BOOST_AUTO_TEST_CASE(dropout_gradient_with_a_fixed_mask) {
