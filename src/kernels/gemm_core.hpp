@@ -79,6 +79,18 @@ inline void transpose_4_rows(const T* src, std::size_t lds, std::size_t kc, T* d
         for (std::size_t r = 0; r < 4; ++r) dst[k * ldd + r] = src[r * lds + k];
 }
 
+// Splits one row of n values over P-wide panels `stride` apart: values [q P, q P + P) go to
+// d + q * stride, zero-padded past n (a row of Aᵀ into MR-row panels, a row of B into NR-column ones).
+template <std::size_t P, class T>
+inline void split_row(const T* s, std::size_t n, T* d, std::size_t stride) {
+    for (std::size_t j = 0; j < n; j += P, d += stride) {
+        const std::size_t m = std::min(P, n - j);
+        std::size_t c = 0;
+        for (; c < m; ++c) d[c] = s[j + c];
+        for (; c < P; ++c) d[c] = T(0);
+    }
+}
+
 // Packs rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-row micro-panels: panel p holds, for each
 // k, the MR values of its rows (zero-padded past the last row).
 template <class T>
@@ -105,13 +117,7 @@ void pack_a(bool ta, const T* A, std::size_t lda, std::size_t i0, std::size_t p0
     for (std::size_t k = 0; k < kc; ++k) {
         const T* s = A + (p0 + k) * lda + i0;
         if (k + kPrefetchRows < kc) prefetch_span(s + kPrefetchRows * lda, mc);
-        for (std::size_t ir = 0; ir < mc; ir += MR) {
-            const std::size_t rows = std::min(MR, mc - ir);
-            T* d = dst + ir * kc + k * MR;
-            std::size_t r = 0;
-            for (; r < rows; ++r) d[r] = s[ir + r];
-            for (; r < MR; ++r) d[r] = T(0);
-        }
+        split_row<MR>(s, mc, dst + k * MR, MR * kc);
     }
 }
 
@@ -126,13 +132,7 @@ void pack_b(bool tb, const T* B, std::size_t ldb, std::size_t p0, std::size_t j0
         for (std::size_t k = 0; k < kc; ++k) {
             const T* s = B + (p0 + k) * ldb + j0;
             if (k + kPrefetchRows < kc) prefetch_span(s + kPrefetchRows * ldb, nc);
-            for (std::size_t jr = 0; jr < nc; jr += NR) {
-                const std::size_t cols = std::min(NR, nc - jr);
-                T* d = dst + jr * kc + k * NR;
-                std::size_t c = 0;
-                for (; c < cols; ++c) d[c] = s[jr + c];
-                for (; c < NR; ++c) d[c] = T(0);
-            }
+            split_row<NR>(s, nc, dst + k * NR, NR * kc);
         }
         return;
     }
