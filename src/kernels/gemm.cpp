@@ -190,7 +190,7 @@ void gemm_impl(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T 
     // convolution) run their chunks serially.
     // Products of at least kSplitWork multiply-adds are split in two even when smaller than two
     // chunks: the MLP's 10-column layer (256 x 10 x 256, ~30 µs) ran serially three times a step,
-    // a fifth of what kept 2 threads from halving the step.
+    // a third of the serial part of a 2-thread step.
     constexpr double kChunkWork = double(1 << 20), kSplitWork = double(1 << 18);
     constexpr std::size_t MR = Cfg<T>::MR, NR = Cfg<T>::NR;
     const std::size_t want = parallel::in_parallel() ? 1

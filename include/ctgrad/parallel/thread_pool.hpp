@@ -25,8 +25,8 @@
 ///   loops use only the cores left free, rounded to the nearest whole core, at least 1 and at most
 ///   num_threads(). A second thread on a core another process keeps busy gets a share of that core
 ///   and holds up every loop whose chunk it holds when it is descheduled; the serial parts of a
-///   step then also compete with it. With a `yes >/dev/null` beside it the dropout MLP ran 2-9%
-///   slower on 2 threads than on 1; a program that is alone keeps all its threads.
+///   step then also compete with it (before this, with a `yes >/dev/null` beside it the dropout
+///   MLP ran up to 9% slower on 2 threads than on 1). A program that is alone keeps all its threads.
 #include <cstddef>
 #include <exception>
 #include <utility>
