@@ -59,20 +59,26 @@ BOOST_AUTO_TEST_CASE(kill9_during_checkpoint_writes) {
     // here, so kills land before, inside and between writes.
     std::uniform_int_distribution<int> delay_us(0, 150000);
     float last = 0;
-    int loaded = 0, advanced = 0;
+    int advanced = 0;
     constexpr int rounds = 50;
     for (int round = 0; round < rounds; ++round) {
         std::fflush(nullptr);
         const pid_t pid = fork();
         BOOST_REQUIRE(pid >= 0);
         if (pid == 0) child(file, float(round * 1000 + 1));
-        // Let the first round write at least one complete version.
-        std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng) + (round == 0 ? 200000 : 0)));
+        // The first round waits for one complete version, however slow the build (a sanitizer build
+        // on a loaded machine took more than 200 ms for it), so every round has a checkpoint to load.
+        if (round == 0) {
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            while (!fs::exists(file) && std::chrono::steady_clock::now() < give_up)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
         ::kill(pid, SIGKILL);
         int status = 0;
         ::waitpid(pid, &status, 0);
         BOOST_REQUIRE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-        if (!fs::exists(file)) continue;  // killed before its first rename
+        BOOST_REQUIRE_MESSAGE(fs::exists(file), "round " << round << ": no checkpoint after 60 s of writing");
         const auto c = train::Checkpoint::read(file);  // must never throw
         auto net = nn::lenet<float>();
         optim::Optimizer opt(net.parameters(), optim::Adam{}, sched::Constant{.lr = 0.1});
@@ -91,11 +97,9 @@ BOOST_AUTO_TEST_CASE(kill9_during_checkpoint_writes) {
         BOOST_TEST(v >= last, "round " << round << ": version " << v << " after " << last);
         advanced += v > last;
         last = v;
-        ++loaded;
     }
-    BOOST_TEST_MESSAGE(loaded << " of " << rounds << " kills left a loadable checkpoint; the last version was " << last
-                              << ", " << advanced << " rounds got further");
-    BOOST_TEST(loaded >= rounds - 1);
+    BOOST_TEST_MESSAGE("all " << rounds << " kills left a loadable checkpoint; the last version was " << last << ", "
+                              << advanced << " rounds got further");
     BOOST_TEST(advanced > 5);
     // Killed writes leave temporary files; opening the run folder removes them, keeps the checkpoint.
     { train::RunDir open(dir, /*resume=*/true); }
