@@ -87,7 +87,8 @@ def main():
     p.add_argument("--resume-at", type=int, metavar="K",
                    help="also run with --epochs K, then --resume with the full arguments; compare weights and rows")
     p.add_argument("--interrupt-after", type=float, metavar="SECONDS",
-                   help="also run, send SIGINT after SECONDS (expect 130), --resume; compare with the full run")
+                   help="also run, send SIGINT SECONDS after its first epoch line (expect 130), --resume; "
+                        "compare with the full run")
     p.add_argument("--eval-after", action="store_true",
                    help="then --load the saved weights --eval-only: the same test_acc, a per-class table")
     p.add_argument("--out-is-file", action="store_true", help="pass --out naming an existing file")
@@ -244,10 +245,19 @@ def main():
             part = os.path.join(tmp, "interrupted")
             cmd = [a.exe] + [x if x != out_dir else part for x in base]
             p2 = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            # Timed from the end of epoch 1 (the trainer flushes each epoch line to stderr), not from
+            # the start: data loading takes from under a second to many (sanitizers), and a fixed delay
+            # from the start could land before training or after its end on a faster machine.
+            seen = []
+            for line in p2.stderr:
+                seen.append(line)
+                if line.startswith("epoch 1/"):
+                    break
             time.sleep(a.interrupt_after)
             p2.send_signal(signal.SIGINT)
             o2, e2 = p2.communicate(timeout=a.timeout)
-            print("$", " ".join(cmd), "(SIGINT after", a.interrupt_after, "s) ->", p2.returncode)
+            e2 = "".join(seen) + e2
+            print("$", " ".join(cmd), "(SIGINT", a.interrupt_after, "s after epoch 1) ->", p2.returncode)
             if p2.returncode != 130 or "--resume" not in e2:
                 fail(f"interrupted run: exit {p2.returncode}, expected 130 and a hint naming --resume\n{o2}\n{e2}")
             with open(os.path.join(part, "summary.json")) as f:
