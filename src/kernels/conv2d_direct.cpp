@@ -218,7 +218,6 @@ void dw_over_q(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw,
     constexpr std::size_t W = batch::size;
     const FlatGeometry g(s, W, KB);
     const std::size_t OC = s.out_channels, OCp = (OC + OCB - 1) / OCB * OCB;
-    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
     struct Buffers {
         Scratch<T> xpad, dyw, dym;
     };
@@ -233,11 +232,11 @@ void dw_over_q(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw,
         },
         [&](std::size_t n, Buffers& b, T* pdw) {
             T* pdb = pdw + OCp * g.Kp * W;
-            pad_image(s, g, x + n * in_sz, b.xpad.data());
-            g.spread(og.image(n, b.dym.data()), OC, b.dyw.data());
+            const T* xp = padded_image(s, g, x, n, g.xlen, b.xpad.data());  // tiles read up to xlen
+            og.image_to(n, b.dyw.data(), g.Wp, g.Qv, b.dym.data());
             for (std::size_t oc = 0; oc < OCp; oc += OCB)
                 for (std::size_t k = 0; k < g.Kp; k += KB)
-                    dw_tile<T, OCB, KB>(b.xpad.data(), g.koff.data() + k, b.dyw.data() + oc * g.Qv, g.Qv,
+                    dw_tile<T, OCB, KB>(xp, g.koff.data() + k, b.dyw.data() + oc * g.Qv, g.Qv,
                                         pdw + (oc * g.Kp + k) * W, g.Kp);
             if (db)
                 for (std::size_t oc = 0; oc < OC; ++oc) {
@@ -313,11 +312,12 @@ void dw_over_channels(const Conv2dShape& s, const T* x, const OutputGrad<T>& og,
         [&](std::size_t n, Buffers& b, T* pdw) {
             T* pdb = pdw + g.Kp * OC;
             const T* dyn = og.image(n, b.dym.data());
-            pad_image(s, g, x + n * in_sz, b.xpad.data());
+            // The tiles read valid pixels only: never past the image.
+            const T* xp = padded_image(s, g, x, n, in_sz, b.xpad.data());
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t q = 0; q < P; ++q) b.dyT.data()[q * OC + oc] = dyn[oc * P + q];
             for (std::size_t k = 0; k < g.Kp; k += KB)
-                dwt_tile<T, OV, KB>(b.xpad.data(), g.koff.data() + k, b.dyT.data(), OC, poff.data(), P, pdw + k * OC);
+                dwt_tile<T, OV, KB>(xp, g.koff.data() + k, b.dyT.data(), OC, poff.data(), P, pdw + k * OC);
             if (db)
                 for (std::size_t v = 0; v < OV; ++v) {
                     batch acc = batch::load_aligned(pdb + v * W);
@@ -357,7 +357,6 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
     constexpr std::size_t W = Budget<T>::W;
     const FlatGeometry g(s, W, 1);
     const std::size_t OC = s.out_channels, nv = g.Qv / W, OCB = pick_ocb<T>(OC);
-    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
     const std::size_t out_sz = OC * ep.out_h(g.OH) * ep.out_w(g.OW);
     struct Buffers {
         Scratch<T> xpad, ytmp;
@@ -370,11 +369,11 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
             return b;
         },
         [&](std::size_t n, Buffers& b) {
-            pad_image(s, g, x + n * in_sz, b.xpad.data());
+            const T* xp = padded_image(s, g, x, n, g.xlen, b.xpad.data());  // tiles read up to xlen
             for (std::size_t oc = 0; oc < OC; oc += OCB) {
                 const std::size_t ob = std::min(OCB, OC - oc);
                 sweep_row<T>(ob, nv, [&](std::size_t v, std::size_t vb) {
-                    kTiles<T>[ob - 1][vb - 1](b.xpad.data() + v * W, g.koff.data(), g.K, w + oc * g.K,
+                    kTiles<T>[ob - 1][vb - 1](xp + v * W, g.koff.data(), g.K, w + oc * g.K,
                                               bias ? bias + oc : nullptr, b.ytmp.data() + oc * g.Qv + v * W, g.Qv);
                 });
             }
@@ -415,7 +414,7 @@ void direct_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const 
             return b;
         },
         [&](std::size_t n, Buffers& b) {
-            g.spread(og.image(n, b.dym.data()), OC, b.dyw.data());
+            og.image_to(n, b.dyw.data(), g.Wp, g.Qv, b.dym.data());
             std::fill(b.dxpad.data(), b.dxpad.data() + C * g.plane(), T(0));
             for (std::size_t t = 0; t < kk; ++t)
                 for (std::size_t c = 0; c < C; c += KB) {

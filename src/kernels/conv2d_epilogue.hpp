@@ -3,6 +3,7 @@
 // image while its output is still in cache, and its adjoint: the gradient with respect to the
 // convolution's own output, rebuilt per image from the gradient of the layer output. Shared by the
 // direct and the GEMM paths. Private to src/kernels.
+#include "conv2d_geometry.hpp"
 #include "maxpool_plane.hpp"
 #include "simd_helpers.hpp"
 
@@ -122,6 +123,21 @@ struct OutputGrad {
                                     ep.relu ? yn + oc * PP : nullptr);
         }
         return buf;
+    }
+    // Image n's gradient written into dst, planes ldp and rows ld apart (the columns past OW are not
+    // written), as the direct kernels' padded-width layout wants it. The vectorised max-pool backward
+    // writes those rows itself, saving a copy of every row; otherwise image() fills buf, copied over.
+    void image_to(std::size_t n, T* __restrict dst, std::size_t ld, std::size_t ldp, T* __restrict buf) const {
+        const Pool2dShape ps{1, 1, OH, OW, ep.pool, ep.pool_stride};
+        if (ep.pool && !ep.avg_pool && pool_backward_vectorised<T>(ps)) {
+            const T* d = dy + n * OC * PP;
+            const T* yn = ep.relu ? y + n * OC * PP : nullptr;
+            for (std::size_t oc = 0; oc < OC; ++oc)
+                pool_plane_backward(ps, d + oc * PP, argmax + n * OC * PP + oc * PP, dst + oc * ldp,
+                                    yn ? yn + oc * PP : nullptr, ld);
+            return;
+        }
+        copy_planes(dst, ldp, ld, image(n, buf), P, OW, OC, OH, OW);
     }
 };
 

@@ -58,6 +58,19 @@ void pad_image(const Conv2dShape& s, const Padded& pd, const T* x, T* xpad) {
                 s.in_h, s.in_w);
 }
 
+// Image n of the batch x in its padded layout, for kernels whose reads from it reach `reach` elements
+// past its start: x itself when the convolution has no padding (the padded layout is then the
+// image) and those reads stay inside the batch (reads past the image's end land in the next image and
+// only feed results that are dropped); otherwise a copy into xpad, whose border is zero. Skipping the
+// copy saves a pass over every image of LeNet's conv2.
+template <class T>
+const T* padded_image(const Conv2dShape& s, const Padded& pd, const T* x, std::size_t n, std::size_t reach, T* xpad) {
+    const std::size_t in_sz = s.in_channels * s.in_h * s.in_w;
+    if (s.padding == 0 && n * in_sz + reach <= s.batch * in_sz) return x + n * in_sz;
+    pad_image(s, pd, x + n * in_sz, xpad);
+    return xpad;
+}
+
 // Padded-width formulation of a stride-1 convolution: output pixel (oh, ow) is q = oh * Wp + ow, and
 // tap k reads xpad[koff[k] + q], so over q the convolution is a 1-D correlation with contiguous loads.
 // Q = the last valid q + 1, rounded up to vectors of W as Qv; the columns ow >= OW are computed and
@@ -72,11 +85,6 @@ struct FlatGeometry : Padded {
         std::fill(koff.data(), koff.data() + Kp, 0u);
         tap_offsets(s, *this, koff.data());
         xlen = std::max(s.in_channels * plane(), std::size_t(koff.data()[K - 1]) + Qv);
-    }
-    // dst (planes x Qv, the columns past OW zero already) = src (planes x OH x OW) spread over Wp.
-    template <class T>
-    void spread(const T* src, std::size_t planes, T* dst) const {
-        copy_planes(dst, Qv, Wp, src, OH * OW, OW, planes, OH, OW);
     }
 };
 

@@ -9,6 +9,7 @@
 #endif
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -74,15 +75,16 @@ inline void forward_2x2(const Pool2dShape& s, const float* xp, std::size_t ld, f
 }
 
 // Backward of non-overlapping 2x2 windows: every input position gets its window's gradient or zero,
-// written once (no zero-fill pass, no scatter). relu_y: as for pool_plane_backward.
+// written once (no zero-fill pass, no scatter), in rows ld >= in_w apart (the columns past in_w are
+// not written). relu_y: as for pool_plane_backward.
 inline void backward_2x2(const Pool2dShape& s, const float* dyp, const std::uint32_t* ap, float* dxp,
-                         const float* relu_y) {
+                         const float* relu_y, std::size_t ld) {
     const std::size_t H = s.in_h, Wd = s.in_w, OH = s.out_h(), OW = s.out_w();
     const __m512i kLo = interleave_lo(), kHi = interleave_hi();
     const __m512i step2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     for (std::size_t oh = 0; oh < OH; ++oh) {
-        float* r0 = dxp + 2 * oh * Wd;
-        float* r1 = r0 + Wd;
+        float* r0 = dxp + 2 * oh * ld;
+        float* r1 = r0 + ld;
         for (std::size_t ow = 0; ow < OW; ow += 16) {
             const std::size_t n = std::min<std::size_t>(16, OW - ow);
             const __mmask16 mo = lanes(n), mlo = lanes(2 * n), mhi = lanes(2 * n > 16 ? 2 * n - 16 : 0);
@@ -103,7 +105,7 @@ inline void backward_2x2(const Pool2dShape& s, const float* dyp, const std::uint
         }
         if (Wd > 2 * OW) r0[Wd - 1] = r1[Wd - 1] = 0.0f;  // odd width: the last column is in no window
     }
-    for (std::size_t h = 2 * OH; h < H; ++h) std::fill(dxp + h * Wd, dxp + (h + 1) * Wd, 0.0f);
+    for (std::size_t h = 2 * OH; h < H; ++h) std::fill(dxp + h * ld, dxp + h * ld + Wd, 0.0f);
 }
 #endif
 
@@ -129,18 +131,32 @@ void pool_plane_forward(const Pool2dShape& s, const T* xp, std::size_t ld, T* yp
         }
 }
 
+/// True when pool_plane_backward takes its vectorised path for this shape, the one that can write
+/// rows of any stride. Narrow planes (LeNet pool2: 5 windows a row) leave most lanes idle; the
+/// scatter wins there.
+template <class T>
+inline bool pool_backward_vectorised(const Pool2dShape& s) {
+#if XSIMD_WITH_AVX512F
+    return std::is_same_v<T, float> && s.kernel == 2 && s.stride == 2 && s.out_w() >= 8;
+#else
+    (void)s;
+    return false;
+#endif
+}
+
 /// dx (one dense in_h x in_w plane, overwritten) = dy routed to each window's arg-max; with relu_y
-/// (the pooled output of a ReLU'd input), only where relu_y > 0.
+/// (the pooled output of a ReLU'd input), only where relu_y > 0. With ld > in_w (only where
+/// pool_backward_vectorised), dx's rows are ld apart and the columns past in_w are not written.
 template <class T>
 void pool_plane_backward(const Pool2dShape& s, const T* dyp, const std::uint32_t* ap, T* dxp,
-                         const T* relu_y = nullptr) {
+                         const T* relu_y = nullptr, std::size_t ld = 0) {
     const std::size_t HW = s.in_h * s.in_w, OHW = s.out_h() * s.out_w();
 #if XSIMD_WITH_AVX512F
     if constexpr (std::is_same_v<T, float>) {
-        // Narrow planes (LeNet pool2: 5 windows a row) leave most lanes idle; the scatter wins there.
-        if (s.kernel == 2 && s.stride == 2 && s.out_w() >= 8) return backward_2x2(s, dyp, ap, dxp, relu_y);
+        if (pool_backward_vectorised<T>(s)) return backward_2x2(s, dyp, ap, dxp, relu_y, ld ? ld : s.in_w);
     }
 #endif
+    assert((ld == 0 || ld == s.in_w) && "pool_plane_backward: rows of another stride need the vectorised path");
     std::fill(dxp, dxp + HW, T(0));
     for (std::size_t o = 0; o < OHW; ++o)  // += : windows may overlap
         if (!relu_y || relu_y[o] > T(0)) dxp[ap[o]] += dyp[o];

@@ -1,6 +1,6 @@
 #pragma once
 // The SIMD operations the kernels need beyond what xsimd 8 offers or what GCC 12 compiles well from
-// plain loops: a masked copy of a short row and a masked gather with 32-bit indices. This is the one
+// plain loops: a copy of a short row and a masked gather with 32-bit indices. This is the one
 // place the convolution kernels use AVX-512 intrinsics; every other vector loop is xsimd::batch.
 // (maxpool_plane.hpp keeps its own 2x2 pooling kernel, written in intrinsics throughout.)
 // Private to src/kernels.
@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 namespace ctgrad::kernels::detail {
 
@@ -33,32 +35,36 @@ inline void copy_run(T* __restrict d, const T* __restrict s, std::size_t n) {
     }
 }
 
-// d[0, n) = s[0, n) for the short rows of the convolutions (10-32 values): a libc memmove call per
-// row cost 14% of LeNet's convolution time, and a scalar tail almost as much, so full vectors plus
-// one masked vector.
-inline void copy_short(float* __restrict d, const float* __restrict s, std::size_t n) {
-#if XSIMD_WITH_AVX512F
-    std::size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
-    if (i < n) {
-        const __mmask16 m = __mmask16((1u << (n - i)) - 1u);
-        _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
-    }
-#else
-    copy_run<false>(d, s, n);
-#endif
+// d[0, n) = s[0, n) for the short rows of the convolutions (10-32 values), without a libc call or
+// a masked store: two fixed-size copies that overlap in the middle (the small-size path of a libc
+// memcpy, inlined), each a single vector move. Why: GCC turns a loop of vector copies back into a
+// memmove call (loop distribution), and a call per row, or a masked store, cost 40% of LeNet's conv1
+// weight gradient on an AVX-512 Zen 4 (bench/README.md, "Short row copies"). Rows over 128 bytes
+// go to memcpy, which is the best copy at that size.
+inline void copy_bytes_short(char* __restrict d, const char* __restrict s, std::size_t b) {
+    const auto two = [&]<std::size_t N>(std::integral_constant<std::size_t, N>) {
+        __builtin_memcpy(d, s, N);
+        __builtin_memcpy(d + b - N, s + b - N, N);
+    };
+    if (b > 128)
+        std::memcpy(d, s, b);
+    else if (b >= 64)
+        two(std::integral_constant<std::size_t, 64>{});
+    else if (b >= 32)
+        two(std::integral_constant<std::size_t, 32>{});
+    else if (b >= 16)
+        two(std::integral_constant<std::size_t, 16>{});
+    else if (b >= 8)
+        two(std::integral_constant<std::size_t, 8>{});
+    else if (b >= 4)
+        two(std::integral_constant<std::size_t, 4>{});
+    else if (b > 0)
+        std::memcpy(d, s, b);
 }
-inline void copy_short(double* __restrict d, const double* __restrict s, std::size_t n) {
-#if XSIMD_WITH_AVX512F
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm512_storeu_pd(d + i, _mm512_loadu_pd(s + i));
-    if (i < n) {
-        const __mmask8 m = __mmask8((1u << (n - i)) - 1u);
-        _mm512_mask_storeu_pd(d + i, m, _mm512_maskz_loadu_pd(m, s + i));
-    }
-#else
-    copy_run<false>(d, s, n);
-#endif
+template <class T>
+inline void copy_short(T* __restrict d, const T* __restrict s, std::size_t n) {
+    static_assert(std::is_trivially_copyable_v<T>, "copy_short copies bytes");
+    copy_bytes_short(reinterpret_cast<char*>(d), reinterpret_cast<const char*>(s), n * sizeof(T));
 }
 
 // d[c] = base[o[c]] for c < live, 0 for live <= c < N (o holds N readable entries; d is 64-byte

@@ -255,6 +255,7 @@ void run_all_conv2d(int threads) {
     check_shape<T>({3, 5, 9, 10, 13, 3, 1, 1}, rng);
     check_shape<T>({2, 12, 6, 6, 7, 3, 1, 1}, rng);
     check_shape<T>({5, 2, 4, 30, 9, 4, 1, 3}, rng);  // wide rows, padding >= kernel - 1
+    check_shape<T>({2, 2, 5, 37, 6, 3, 1, 1}, rng);  // rows longer than 32 floats (16 doubles)
     // Kernel as large as the padded image: a single output position.
     check_shape<T>({2, 2, 3, 3, 2, 5, 1, 1}, rng);
     // Fused epilogues: LeNet's conv + ReLU + 2x2 pooling, odd outputs (a leftover row and column),
