@@ -78,7 +78,7 @@ void col2im_add(const Conv2dShape& s, const T* col, T* dx) {
                     const T* d = srcc + oh * OW;
                     T* dst = dx + (c * H + oh * st + kh - p) * Wd;
                     if (st == 1 && cr.hi > cr.lo) {
-                        copy_run<true>(dst + (cr.lo + kw - p), d + cr.lo, cr.hi - cr.lo);
+                        add_run(dst + (cr.lo + kw - p), d + cr.lo, cr.hi - cr.lo);
                     } else {
                         for (std::size_t ow = cr.lo; ow < cr.hi; ++ow) dst[ow * st + kw - p] += d[ow];
                     }

@@ -17,30 +17,22 @@
 
 namespace ctgrad::kernels::detail {
 
-// d[i] = s[i] (ADD: d[i] += s[i]) for i < n: full xsimd vectors plus a scalar tail.
-template <bool ADD, class T>
-inline void copy_run(T* __restrict d, const T* __restrict s, std::size_t n) {
+// d[i] += s[i] for i < n: full xsimd vectors plus a scalar tail.
+template <class T>
+inline void add_run(T* __restrict d, const T* __restrict s, std::size_t n) {
     using batch = xsimd::batch<T>;
     std::size_t i = 0;
-    for (; i + batch::size <= n; i += batch::size) {
-        batch v = batch::load_unaligned(s + i);
-        if constexpr (ADD) v += batch::load_unaligned(d + i);
-        v.store_unaligned(d + i);
-    }
-    for (; i < n; ++i) {
-        if constexpr (ADD)
-            d[i] += s[i];
-        else
-            d[i] = s[i];
-    }
+    for (; i + batch::size <= n; i += batch::size)
+        (batch::load_unaligned(d + i) + batch::load_unaligned(s + i)).store_unaligned(d + i);
+    for (; i < n; ++i) d[i] += s[i];
 }
 
 // d[0, n) = s[0, n) for the short rows of the convolutions (10-32 values), without a libc call or
 // a masked store: two fixed-size copies that overlap in the middle (the small-size path of a libc
 // memcpy, inlined), each a single vector move. Why: GCC turns a loop of vector copies back into a
-// memmove call (loop distribution), and a call per row, or a masked store, cost 40% of LeNet's conv1
-// weight gradient on an AVX-512 Zen 4 (bench/README.md, "Short row copies"). Rows over 128 bytes
-// go to memcpy, which is the best copy at that size.
+// memmove call (loop distribution): that call and the masked tail store took a quarter of LeNet's
+// conv1 weight gradient on an AVX-512 Zen 4 (bench/README.md, "Short row copies"). Rows over 128
+// bytes go to memcpy, which is the best copy at that size.
 inline void copy_bytes_short(char* __restrict d, const char* __restrict s, std::size_t b) {
     const auto two = [&]<std::size_t N>(std::integral_constant<std::size_t, N>) {
         __builtin_memcpy(d, s, N);
