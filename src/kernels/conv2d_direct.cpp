@@ -3,7 +3,9 @@
 // index q the convolution is a 1-D correlation with contiguous, unaligned vector loads: no im2col, no
 // gathers, no packing. The columns ow >= OW of each row are computed and thrown away (LeNet's conv1:
 // 12%, conv2: 27%), far cheaper than a GEMM whose 12-row micro-tile sees only 6 or 16 output channels
-// plus gather-packing per image. The batch is split by conv2d_chunks.hpp.
+// plus gather-packing per image. Exception: the forward of a float convolution with 16 output
+// channels and a fused 2x2 max pool (LeNet's conv2) is vectorised over the output channels instead
+// (pool_window_tile): no column is wasted there. The batch is split by conv2d_chunks.hpp.
 #include "conv2d_chunks.hpp"
 #include "conv2d_geometry.hpp"
 #include "conv2d_paths.hpp"
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 namespace ctgrad::kernels::detail {
@@ -349,11 +352,117 @@ void dwt_dispatch(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* 
     }
 }
 
+#if XSIMD_WITH_AVX512F
+// ---- Forward vectorised over output channels, 2x2 max pool fused ---------------------------------
+// For 16 output channels (one AVX-512 vector of floats) and a fused 2x2, stride-2 max pool (LeNet's
+// conv2). acc[r][c] holds the 16 channels of convolution output pixel (2*ph + r, 2*pw0 + c): every
+// tap k is one weight vector and one broadcast FMA per pixel, and only pixels that a pooling window
+// covers are computed. The padded-width forward computes 14 columns per row for 10 kept there (29%
+// of its FMAs wasted) and pools in a second pass over its stored output. Each output is bias, then
+// taps k = 0..K-1 added by one FMA each, as in direct_tile. PWB windows: 2 x 2*PWB accumulators.
+template <std::size_t PWB>
+void pool_window_tile(const float* __restrict xr, std::size_t Wp, const std::uint32_t* __restrict koff, std::size_t K,
+                      const float* __restrict wT, const float* __restrict bias, bool relu, std::uint32_t idx0,
+                      std::uint32_t OW, std::uint32_t PP, float* __restrict y, std::uint32_t* __restrict am) {
+    static_assert(tile_fits<float>(4 * PWB, 1),
+                  "pool_window_tile: 4*PWB accumulators + 1 weight + 1 exceed the registers");
+    using batch = xsimd::batch<float>;
+    static_assert(batch::size == 16, "pool_window_tile: one AVX-512 vector holds the 16 output channels");
+    constexpr std::size_t C = 2 * PWB;
+    const batch b = bias ? batch::load_unaligned(bias) : batch(0.0f);
+    batch acc[2][C];
+#pragma GCC unroll 12
+    for (std::size_t c = 0; c < C; ++c) acc[0][c] = acc[1][c] = b;
+    // xsimd::fma as in direct_tile (for AVX-512 floats it is w * x + acc, contracted to one FMA by
+    // optimised builds), so that both paths round alike at every optimisation level.
+    for (std::size_t k = 0; k < K; ++k) {
+        const float* x0 = xr + koff[k];
+        const float* x1 = x0 + Wp;
+        const batch wv = batch::load_aligned(wT + k * 16);
+#pragma GCC unroll 12
+        for (std::size_t c = 0; c < C; ++c) acc[0][c] = xsimd::fma(wv, batch(x0[c]), acc[0][c]);
+#pragma GCC unroll 12
+        for (std::size_t c = 0; c < C; ++c) acc[1][c] = xsimd::fma(wv, batch(x1[c]), acc[1][c]);
+    }
+    // Each window's four pixels in row-major order with pool_plane_forward's rule (strictly greater,
+    // or the first NaN), then ReLU (max(0, v) keeps a NaN, as std::max(v, 0) does); one scatter each
+    // for the 16 channels' values and arg-maxes (channel planes PP apart).
+    const __m512i planes = _mm512_mullo_epi32(_mm512_set1_epi32(int(PP)),
+                                              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+#pragma GCC unroll 6
+    for (std::size_t j = 0; j < PWB; ++j) {
+        const std::uint32_t i0 = idx0 + std::uint32_t(2 * j);
+        __m512 best = acc[0][2 * j];
+        __m512i bi = _mm512_set1_epi32(int(i0));
+        const __m512 cand[3] = {acc[0][2 * j + 1], acc[1][2 * j], acc[1][2 * j + 1]};  // xsimd -> intrinsics
+        const std::uint32_t ci[3] = {i0 + 1, i0 + OW, i0 + OW + 1};
+#pragma GCC unroll 3
+        for (std::size_t t = 0; t < 3; ++t) {
+            const __mmask16 m = better_mask(cand[t], best);
+            best = _mm512_mask_mov_ps(best, m, cand[t]);
+            bi = _mm512_mask_mov_epi32(bi, m, _mm512_set1_epi32(int(ci[t])));
+        }
+        if (relu) best = _mm512_max_ps(_mm512_setzero_ps(), best);
+        _mm512_i32scatter_ps(y + j, planes, best, 4);
+        _mm512_i32scatter_epi32(am + j, planes, bi, 4);
+    }
+}
+using PoolTileFn = void (*)(const float*, std::size_t, const std::uint32_t*, std::size_t, const float*, const float*,
+                            bool, std::uint32_t, std::uint32_t, std::uint32_t, float*, std::uint32_t*);
+inline constexpr std::size_t kMaxPoolWindows = 6;  // 24 accumulators
+inline constexpr std::array<PoolTileFn, kMaxPoolWindows> kPoolTiles = {
+    &pool_window_tile<1>, &pool_window_tile<2>, &pool_window_tile<3>,
+    &pool_window_tile<4>, &pool_window_tile<5>, &pool_window_tile<6>};
+
+// Whether forward_pooled_oc16 handles a float forward: 16 output channels and a 2x2, stride-2 max
+// pool whose arg-max is kept.
+bool pooled_oc16_applies(const Conv2dShape& s, const Conv2dEpilogue& ep, const std::uint32_t* argmax) {
+    return s.out_channels == 16 && ep.pool == 2 && ep.pool_stride == 2 && !ep.avg_pool && argmax && s.out_h() >= 2 &&
+           s.out_w() >= 2;
+}
+
+void forward_pooled_oc16(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
+                         const Conv2dEpilogue& ep, std::uint32_t* argmax) {
+    const Padded pd(s);
+    const std::size_t K = s.in_channels * s.kernel * s.kernel, OW = s.out_w();
+    const std::size_t PH = ep.out_h(s.out_h()), PW = ep.out_w(OW), PP = PH * PW, out_sz = 16 * PP;
+    Scratch<std::uint32_t> koff(K);
+    tap_offsets(s, pd, koff.data());
+    Scratch<float> wT(K * 16);  // wT[k][oc]
+    for (std::size_t oc = 0; oc < 16; ++oc)
+        for (std::size_t k = 0; k < K; ++k) wT.data()[k * 16 + oc] = w[oc * K + k];
+    // Windows per tile: as many as the registers allow, spread evenly over the pooled row.
+    const std::size_t groups = (PW + kMaxPoolWindows - 1) / kMaxPoolWindows, per = (PW + groups - 1) / groups;
+    const std::size_t padded_sz = s.in_channels * pd.plane();
+    for_each_image(
+        s.batch,
+        [&] {
+            Scratch<float> xpad(padded_sz);
+            std::fill(xpad.data(), xpad.data() + padded_sz, 0.0f);
+            return xpad;
+        },
+        [&](std::size_t n, Scratch<float>& xpad) {
+            const float* xp = padded_image(s, pd, x, n, padded_sz, xpad.data());  // no read past the image
+            for (std::size_t ph = 0; ph < PH; ++ph)
+                for (std::size_t pw = 0; pw < PW; pw += per) {
+                    const std::size_t o = n * out_sz + ph * PW + pw;
+                    kPoolTiles[std::min(per, PW - pw) - 1](
+                        xp + 2 * ph * pd.Wp + 2 * pw, pd.Wp, koff.data(), K, wT.data(), bias, ep.relu,
+                        std::uint32_t(2 * ph * OW + 2 * pw), std::uint32_t(OW), std::uint32_t(PP), y + o, argmax + o);
+                }
+        });
+}
+#endif
+
 }  // namespace
 
 template <class T>
 void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, const Conv2dEpilogue& ep,
                     std::uint32_t* argmax) {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<T, float>)
+        if (pooled_oc16_applies(s, ep, argmax)) return forward_pooled_oc16(s, x, w, bias, y, ep, argmax);
+#endif
     constexpr std::size_t W = Budget<T>::W;
     const FlatGeometry g(s, W, 1);
     const std::size_t OC = s.out_channels, nv = g.Qv / W, OCB = pick_ocb<T>(OC);

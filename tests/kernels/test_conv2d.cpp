@@ -267,6 +267,11 @@ void run_all_conv2d(int threads) {
     check_fused_pool<T>({2, 3, 9, 11, 5, 3, 1, 1}, 3, 2, false, rng);
     check_fused_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 2, 2, true, rng);
     check_fused_pool<T>({2, 2, 12, 13, 4, 3, 2, 1}, 3, 1, false, rng);
+    // 16 output channels (float: the forward vectorised over channels): odd outputs, padding, pooled
+    // rows wider than one tile (15 windows: 5 + 5 + 5), without ReLU.
+    check_fused_pool<T>({2, 3, 9, 11, 16, 3, 1, 1}, 2, 2, true, rng);
+    check_fused_pool<T>({2, 2, 8, 30, 16, 3, 1, 1}, 2, 2, true, rng);
+    check_fused_pool<T>({3, 6, 14, 14, 16, 5, 1, 0}, 2, 2, false, rng);
     // Fused average pooling: LeNet's shapes, odd outputs, overlapping windows, the 1x1 path and the
     // strided (GEMM) path.
     check_fused_avg_pool<T>({3, 1, 28, 28, 6, 5, 1, 2}, 2, 2, rng);
@@ -306,6 +311,37 @@ BOOST_AUTO_TEST_CASE(refused_epilogues) {
                       std::invalid_argument);
     BOOST_CHECK_THROW(ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), nullptr, y.data(), no_stride),
                       std::invalid_argument);
+}
+// The fused (ReLU +) max-pool forward gives exactly the pooled unfused forward: the same sums (bias,
+// then the taps in order, one FMA each) and the same maxima and arg-maxes, whichever algorithm the
+// shape takes (LeNet's conv2 takes one vectorised over output channels with AVX-512).
+BOOST_AUTO_TEST_CASE(fused_max_pool_equals_pooled_forward_bit_for_bit) {
+    std::mt19937 rng(11);
+    for (const Conv2dShape s : {Conv2dShape{4, 6, 14, 14, 16, 5, 1, 0}, Conv2dShape{2, 1, 28, 28, 6, 5, 1, 2},
+                                Conv2dShape{2, 3, 9, 11, 16, 3, 1, 1}})
+        for (bool relu : {false, true}) {
+            const std::size_t OH = s.out_h(), OW = s.out_w(), PH = OH / 2, PW = OW / 2, NC = s.batch * s.out_channels;
+            const auto x = rand_vec<float>(s.batch * s.in_channels * s.in_h * s.in_w, rng);
+            const auto w = rand_vec<float>(s.out_channels * s.in_channels * s.kernel * s.kernel, rng);
+            const auto bias = rand_vec<float>(s.out_channels, rng);
+            std::vector<float> conv(NC * OH * OW), y(NC * PH * PW);
+            std::vector<std::uint32_t> am(y.size());
+            ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), conv.data());
+            const ctgrad::kernels::Conv2dEpilogue ep{.relu = relu, .pool = 2, .pool_stride = 2};
+            ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), ep, am.data());
+            std::size_t bad = 0;
+            for (std::size_t p = 0; p < NC; ++p)
+                for (std::size_t ph = 0; ph < PH; ++ph)
+                    for (std::size_t pw = 0; pw < PW; ++pw) {
+                        std::size_t arg = 2 * ph * OW + 2 * pw;
+                        for (std::size_t i : {arg + 1, arg + OW, arg + OW + 1})
+                            if (conv[p * OH * OW + i] > conv[p * OH * OW + arg]) arg = i;
+                        const float v = conv[p * OH * OW + arg], want = relu ? std::max(v, 0.0f) : v;
+                        const std::size_t o = (p * PH + ph) * PW + pw;
+                        bad += y[o] != want || am[o] != arg;
+                    }
+            BOOST_TEST(bad == 0u, "C=" << s.in_channels << " OC=" << s.out_channels << " relu=" << relu);
+        }
 }
 BOOST_AUTO_TEST_CASE(float_1_thread) { run_all_conv2d<float>(1); }
 BOOST_AUTO_TEST_CASE(float_2_threads) { run_all_conv2d<float>(2); }
