@@ -30,9 +30,9 @@ inline void add_run(T* __restrict d, const T* __restrict s, std::size_t n) {
 // d[0, n) = s[0, n) for the short rows of the convolutions (10-32 values), without a libc call or
 // a masked store: two fixed-size copies that overlap in the middle (the small-size path of a libc
 // memcpy, inlined), each a single vector move. Why: GCC turns a loop of vector copies back into a
-// memmove call (loop distribution): that call and the masked tail store took a quarter of LeNet's
-// conv1 weight gradient on an AVX-512 Zen 4 (bench/README.md, "Short row copies"). Rows over 128
-// bytes go to memcpy, which is the best copy at that size.
+// memmove call (loop distribution): that call and the masked tail store drew a quarter of the
+// profile samples of LeNet's conv1 weight gradient on an AVX-512 AMD EPYC (bench/README.md, "Short
+// row copies"). Rows over 128 bytes go to memcpy, which is the best copy at that size.
 inline void copy_bytes_short(char* __restrict d, const char* __restrict s, std::size_t b) {
     const auto two = [&]<std::size_t N>(std::integral_constant<std::size_t, N>) {
         __builtin_memcpy(d, s, N);
