@@ -314,14 +314,17 @@ BOOST_AUTO_TEST_CASE(refused_epilogues) {
 }
 // The fused (ReLU +) max-pool forward gives exactly the pooled unfused forward: the same sums (bias,
 // then the taps in order, one FMA each) and the same maxima and arg-maxes, whichever algorithm the
-// shape takes (LeNet's conv2 takes one vectorised over output channels with AVX-512).
+// shape takes (LeNet's conv2 takes one vectorised over output channels with AVX-512). With a NaN in
+// the input, the windows it reaches give NaN, at the first NaN of the window (PyTorch's rule).
 BOOST_AUTO_TEST_CASE(fused_max_pool_equals_pooled_forward_bit_for_bit) {
     std::mt19937 rng(11);
     for (const Conv2dShape s : {Conv2dShape{4, 6, 14, 14, 16, 5, 1, 0}, Conv2dShape{2, 1, 28, 28, 6, 5, 1, 2},
                                 Conv2dShape{2, 3, 9, 11, 16, 3, 1, 1}})
-        for (bool relu : {false, true}) {
+        for (int variant = 0; variant < 4; ++variant) {
+            const bool relu = variant & 1, nan = variant & 2;
             const std::size_t OH = s.out_h(), OW = s.out_w(), PH = OH / 2, PW = OW / 2, NC = s.batch * s.out_channels;
-            const auto x = rand_vec<float>(s.batch * s.in_channels * s.in_h * s.in_w, rng);
+            auto x = rand_vec<float>(s.batch * s.in_channels * s.in_h * s.in_w, rng);
+            if (nan) x[s.in_w + 3] = std::numeric_limits<float>::quiet_NaN();  // image 0, channel 0, row 1
             const auto w = rand_vec<float>(s.out_channels * s.in_channels * s.kernel * s.kernel, rng);
             const auto bias = rand_vec<float>(s.out_channels, rng);
             std::vector<float> conv(NC * OH * OW), y(NC * PH * PW);
@@ -329,18 +332,22 @@ BOOST_AUTO_TEST_CASE(fused_max_pool_equals_pooled_forward_bit_for_bit) {
             ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), conv.data());
             const ctgrad::kernels::Conv2dEpilogue ep{.relu = relu, .pool = 2, .pool_stride = 2};
             ctgrad::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), ep, am.data());
-            std::size_t bad = 0;
+            std::size_t bad = 0, nans = 0;
             for (std::size_t p = 0; p < NC; ++p)
                 for (std::size_t ph = 0; ph < PH; ++ph)
                     for (std::size_t pw = 0; pw < PW; ++pw) {
+                        const float* c = conv.data() + p * OH * OW;
                         std::size_t arg = 2 * ph * OW + 2 * pw;
                         for (std::size_t i : {arg + 1, arg + OW, arg + OW + 1})
-                            if (conv[p * OH * OW + i] > conv[p * OH * OW + arg]) arg = i;
-                        const float v = conv[p * OH * OW + arg], want = relu ? std::max(v, 0.0f) : v;
+                            if (c[i] > c[arg] || (std::isnan(c[i]) && !std::isnan(c[arg]))) arg = i;
+                        const float v = c[arg], want = relu ? std::max(v, 0.0f) : v;  // keeps a NaN
                         const std::size_t o = (p * PH + ph) * PW + pw;
-                        bad += y[o] != want || am[o] != arg;
+                        bad += !(y[o] == want || (std::isnan(y[o]) && std::isnan(want))) || am[o] != arg;
+                        nans += std::isnan(y[o]);
                     }
-            BOOST_TEST(bad == 0u, "C=" << s.in_channels << " OC=" << s.out_channels << " relu=" << relu);
+            BOOST_TEST(bad == 0u,
+                       "C=" << s.in_channels << " OC=" << s.out_channels << " relu=" << relu << " nan=" << nan);
+            BOOST_TEST((nans > 0) == nan);
         }
 }
 BOOST_AUTO_TEST_CASE(float_1_thread) { run_all_conv2d<float>(1); }
