@@ -359,7 +359,8 @@ void dwt_dispatch(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* 
 // tap k is one weight vector and one broadcast FMA per pixel, and only pixels that a pooling window
 // covers are computed. The padded-width forward computes 14 columns per row for 10 kept there (29%
 // of its FMAs wasted) and pools in a second pass over its stored output. Each output is bias, then
-// taps k = 0..K-1 added by one FMA each, as in direct_tile. PWB windows: 2 x 2*PWB accumulators.
+// taps k = 0..K-1 added by one FMA each, as in direct_tile; the pooling is pool_2x2_channels
+// (maxpool_plane.hpp). PWB windows: 2 x 2*PWB accumulators.
 template <std::size_t PWB>
 void pool_window_tile(const float* __restrict xr, std::size_t Wp, const std::uint32_t* __restrict koff, std::size_t K,
                       const float* __restrict wT, const float* __restrict bias, bool relu, std::uint32_t idx0,
@@ -384,28 +385,10 @@ void pool_window_tile(const float* __restrict xr, std::size_t Wp, const std::uin
 #pragma GCC unroll 12
         for (std::size_t c = 0; c < C; ++c) acc[1][c] = xsimd::fma(wv, batch(x1[c]), acc[1][c]);
     }
-    // Each window's four pixels in row-major order with pool_plane_forward's rule (strictly greater,
-    // or the first NaN), then ReLU (max(0, v) keeps a NaN, as std::max(v, 0) does); one scatter each
-    // for the 16 channels' values and arg-maxes (channel planes PP apart).
-    const __m512i planes = _mm512_mullo_epi32(_mm512_set1_epi32(int(PP)),
-                                              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 #pragma GCC unroll 6
-    for (std::size_t j = 0; j < PWB; ++j) {
-        const std::uint32_t i0 = idx0 + std::uint32_t(2 * j);
-        __m512 best = acc[0][2 * j];
-        __m512i bi = _mm512_set1_epi32(int(i0));
-        const __m512 cand[3] = {acc[0][2 * j + 1], acc[1][2 * j], acc[1][2 * j + 1]};  // xsimd -> intrinsics
-        const std::uint32_t ci[3] = {i0 + 1, i0 + OW, i0 + OW + 1};
-#pragma GCC unroll 3
-        for (std::size_t t = 0; t < 3; ++t) {
-            const __mmask16 m = better_mask(cand[t], best);
-            best = _mm512_mask_mov_ps(best, m, cand[t]);
-            bi = _mm512_mask_mov_epi32(bi, m, _mm512_set1_epi32(int(ci[t])));
-        }
-        if (relu) best = _mm512_max_ps(_mm512_setzero_ps(), best);
-        _mm512_i32scatter_ps(y + j, planes, best, 4);
-        _mm512_i32scatter_epi32(am + j, planes, bi, 4);
-    }
+    for (std::size_t j = 0; j < PWB; ++j)
+        pool_2x2_channels(acc[0][2 * j], acc[0][2 * j + 1], acc[1][2 * j], acc[1][2 * j + 1],
+                          idx0 + std::uint32_t(2 * j), OW, relu, PP, y + j, am + j);
 }
 using PoolTileFn = void (*)(const float*, std::size_t, const std::uint32_t*, std::size_t, const float*, const float*,
                             bool, std::uint32_t, std::uint32_t, std::uint32_t, float*, std::uint32_t*);

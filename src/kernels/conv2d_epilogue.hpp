@@ -109,35 +109,36 @@ struct OutputGrad {
     const T* image(std::size_t n, T* __restrict buf) const {
         const T* __restrict d = dy + n * OC * PP;
         if (!ep.relu && !ep.pool) return d;
-        const T* __restrict yn = y ? y + n * OC * PP : nullptr;  // only the ReLU reads y
         if (!ep.pool) {
+            const T* __restrict yn = y + n * OC * PP;
             for (std::size_t i = 0; i < OC * P; ++i) buf[i] = yn[i] > T(0) ? d[i] : T(0);
             return buf;
         }
-        const Pool2dShape ps{1, 1, OH, OW, ep.pool, ep.pool_stride};
-        for (std::size_t oc = 0; oc < OC; ++oc) {
-            if (ep.avg_pool)
-                avg_plane_backward(ps, d + oc * PP, buf + oc * P);
-            else
-                pool_plane_backward(ps, d + oc * PP, argmax + n * OC * PP + oc * PP, buf + oc * P,
-                                    ep.relu ? yn + oc * PP : nullptr);
+        if (ep.avg_pool) {
+            for (std::size_t oc = 0; oc < OC; ++oc) avg_plane_backward(pool_shape(), d + oc * PP, buf + oc * P);
+            return buf;
         }
+        max_pool_backward(n, buf, OW, P);
         return buf;
     }
     // Image n's gradient written into dst, planes ldp and rows ld apart (the columns past OW are not
     // written), as the direct kernels' padded-width layout wants it. The vectorised max-pool backward
     // writes those rows itself, saving a copy of every row; otherwise image() fills buf, copied over.
     void image_to(std::size_t n, T* __restrict dst, std::size_t ld, std::size_t ldp, T* __restrict buf) const {
-        const Pool2dShape ps{1, 1, OH, OW, ep.pool, ep.pool_stride};
-        if (ep.pool && !ep.avg_pool && pool_backward_vectorised<T>(ps)) {
-            const T* d = dy + n * OC * PP;
-            const T* yn = ep.relu ? y + n * OC * PP : nullptr;
-            for (std::size_t oc = 0; oc < OC; ++oc)
-                pool_plane_backward(ps, d + oc * PP, argmax + n * OC * PP + oc * PP, dst + oc * ldp,
-                                    yn ? yn + oc * PP : nullptr, ld);
-            return;
-        }
+        if (ep.pool && !ep.avg_pool && pool_backward_vectorised<T>(pool_shape()))
+            return max_pool_backward(n, dst, ld, ldp);
         copy_planes(dst, ldp, ld, image(n, buf), P, OW, OC, OH, OW);
+    }
+
+private:
+    Pool2dShape pool_shape() const { return {1, 1, OH, OW, ep.pool, ep.pool_stride}; }
+    // dy routed to each window's arg-max (masked by y > 0 with the ReLU), planes ldp and rows ld apart.
+    void max_pool_backward(std::size_t n, T* __restrict dst, std::size_t ld, std::size_t ldp) const {
+        const T* d = dy + n * OC * PP;
+        const T* yn = ep.relu ? y + n * OC * PP : nullptr;
+        for (std::size_t oc = 0; oc < OC; ++oc)
+            pool_plane_backward(pool_shape(), d + oc * PP, argmax + n * OC * PP + oc * PP, dst + oc * ldp,
+                                yn ? yn + oc * PP : nullptr, ld);
     }
 };
 

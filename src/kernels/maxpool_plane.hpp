@@ -107,6 +107,29 @@ inline void backward_2x2(const Pool2dShape& s, const float* dyp, const std::uint
     }
     for (std::size_t h = 2 * OH; h < H; ++h) std::fill(dxp + h * ld, dxp + h * ld + Wd, 0.0f);
 }
+
+// One 2x2 window over 16 channels at once, for a convolution vectorised over its output channels:
+// p00, p01, p10, p11 hold the window's four pixels (row-major; pixel p00 at index i0 of the
+// convolution's output plane, rows OW apart). The maximum and arg-max by forward_2x2's rule
+// (strictly greater, or the first NaN), ReLU'd if asked (max(0, v) keeps a NaN, as std::max(v, 0)
+// does), are scattered to y[c * plane] and am[c * plane] for the channels c < 16.
+inline void pool_2x2_channels(__m512 p00, __m512 p01, __m512 p10, __m512 p11, std::uint32_t i0, std::uint32_t OW,
+                              bool relu, std::uint32_t plane, float* y, std::uint32_t* am) {
+    __m512 best = p00;
+    __m512i bi = _mm512_set1_epi32(int(i0));
+    const __m512 cand[3] = {p01, p10, p11};
+    const std::uint32_t ci[3] = {i0 + 1, i0 + OW, i0 + OW + 1};
+    for (std::size_t t = 0; t < 3; ++t) {
+        const __mmask16 m = better_mask(cand[t], best);
+        best = _mm512_mask_mov_ps(best, m, cand[t]);
+        bi = _mm512_mask_mov_epi32(bi, m, _mm512_set1_epi32(int(ci[t])));
+    }
+    if (relu) best = _mm512_max_ps(_mm512_setzero_ps(), best);
+    const __m512i planes = _mm512_mullo_epi32(_mm512_set1_epi32(int(plane)),
+                                              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    _mm512_i32scatter_ps(y, planes, best, 4);
+    _mm512_i32scatter_epi32(am, planes, bi, 4);
+}
 #endif
 
 /// Pools one plane (rows of x are ld apart, ld >= s.in_w): y and argmax (ih * in_w + iw) dense.
