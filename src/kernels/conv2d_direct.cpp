@@ -5,7 +5,9 @@
 // 12%, conv2: 27%), far cheaper than a GEMM whose 12-row micro-tile sees only 6 or 16 output channels
 // plus gather-packing per image. Exception: the forward of a float convolution with 16 output
 // channels and a fused 2x2 max pool (LeNet's conv2) is vectorised over the output channels instead
-// (pool_window_tile): no column is wasted there. The batch is split by conv2d_chunks.hpp.
+// (pool_window_tile): no column is wasted there. And the input gradient of a convolution with a
+// fused max pool is built from one patch per pooling window (patch_tile), when that is fewer FMAs:
+// only the windows' arg-maxes carry a gradient. The batch is split by conv2d_chunks.hpp.
 #include "conv2d_chunks.hpp"
 #include "conv2d_geometry.hpp"
 #include "conv2d_paths.hpp"
@@ -171,6 +173,153 @@ template <class T>
 using DxFn = void (*)(const T*, std::size_t, std::size_t, const T*, std::size_t, const std::uint32_t*, T*);
 template <class T>
 inline constexpr auto kDxTiles = tile_table<T, DxFn<T>>([]<std::size_t B, std::size_t V>() { return &dx_tile<T, B, V>; });
+
+// ---- Input gradient through a fused max pool ------------------------------------------------------
+// With max pooling fused after the convolution, the convolution output's gradient is zero except at
+// each window's arg-max (a quarter of the pixels for 2x2 windows), yet dx_tile multiplies every
+// pixel, and the padded-width columns too. Here each pooling window instead makes its own patch of
+// the padded dx: C planes of R x R (R = pool + kernel - 1, the inputs the window's pixels read),
+//     patch = sum over oc with g[oc] != 0 of g[oc] * (w[oc] moved by the arg-max's offset (a, b)).
+// Laid out on the R x R grid after `lead` = (pool-1)(R+1) zeros, w[oc] moved by (a, b) is the same
+// array read a*R + b elements earlier: what slides in from the previous row or channel falls on the
+// grid's columns and rows >= kernel, which are zero. So a window costs, per patch vector, one
+// unaligned load and FMA per output channel with a gradient (LeNet's conv2: at most 16 x 14 = 224,
+// at most 5 600 vector FMAs per image against dx_tile's 21 600). The patches of a row of windows are
+// then added into dx row by row (add_pieces).
+template <class T, std::size_t NB>
+void patch_tile(const T* __restrict wr, const std::uint32_t* __restrict woff, const T* __restrict g, std::size_t live,
+                T* __restrict patch) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    static_assert(tile_fits<T>(NB, 1), "patch_tile: NB accumulators + 1 load + 1 broadcast exceed the registers");
+    batch acc[NB];
+#pragma GCC unroll 24
+    for (std::size_t v = 0; v < NB; ++v) acc[v] = batch(T(0));
+    for (std::size_t i = 0; i < live; ++i) {
+        const T* p = wr + woff[i];
+        const batch gv(g[i]);
+#pragma GCC unroll 24
+        for (std::size_t v = 0; v < NB; ++v) acc[v] = xsimd::fma(gv, batch::load_unaligned(p + v * W), acc[v]);
+    }
+#pragma GCC unroll 24
+    for (std::size_t v = 0; v < NB; ++v) acc[v].store_aligned(patch + v * W);
+}
+template <class T>
+using PatchFn = void (*)(const T*, const std::uint32_t*, const T*, std::size_t, T*);
+template <class T>
+inline constexpr auto kPatchTiles = []<std::size_t... B>(std::index_sequence<B...>) {
+    return std::array<PatchFn<T>, sizeof...(B)>{&patch_tile<T, B + 1>...};
+}(std::make_index_sequence<Budget<T>::kAcc>{});
+
+// The patch of a window, for a convolution of shape s with the max-pool epilogue ep: R x R per
+// input channel, NV vectors of W; each w[oc] on its grid takes ldw elements, lead zeros first.
+struct PoolPatch {
+    std::size_t R, RR, NV, lead, ldw;
+    PoolPatch(const Conv2dShape& s, const Conv2dEpilogue& ep, std::size_t W)
+        : R(ep.pool + s.kernel - 1), RR(R * R), NV((s.in_channels * RR + W - 1) / W), lead((ep.pool - 1) * (R + 1)),
+          ldw((lead + NV * W + W - 1) / W * W) {}
+};
+
+// Whether the patches beat dx_tile for this shape, counting FMAs plus row adds per image as if every
+// window had a gradient, against dx_tile's FMAs over the padded width (overlapping windows, e.g. 3x3
+// with stride 1, make many more patches).
+template <class T>
+bool pooled_input_pays(const Conv2dShape& s, const OutputGrad<T>& og) {
+    if (!og.ep.pool || og.ep.avg_pool || !og.argmax) return false;
+    constexpr std::size_t W = Budget<T>::W;
+    const PoolPatch pp(s, og.ep, W);
+    if (pp.R > 64 / sizeof(T)) return false;  // run_piece places runs of up to one vector
+    const Padded pd(s);
+    const std::size_t Qv = ((og.OH - 1) * pd.Wp + og.OW + W - 1) / W;
+    const std::size_t patches = og.PP * (og.OC * pp.NV + s.in_channels * pp.R);
+    return patches < og.OC * s.in_channels * s.kernel * s.kernel * Qv;
+}
+
+template <class T>
+void pooled_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const T* w, T* dx) {
+    constexpr std::size_t W = Budget<T>::W;
+    const Padded pd(s);
+    const PoolPatch pp(s, og.ep, W);
+    const std::size_t C = s.in_channels, OC = og.OC, k = s.kernel, K = C * k * k, in_sz = C * s.in_h * s.in_w;
+    const std::size_t st = og.ep.pool_stride, PH = og.ep.out_h(og.OH), PW = og.ep.out_w(og.OW), PP = og.PP;
+    // w[oc] on the patch grid, after lead zeros; zero-padded to whole vectors.
+    Scratch<T> wsh(OC * pp.ldw);
+    std::fill(wsh.data(), wsh.data() + OC * pp.ldw, T(0));
+    for (std::size_t oc = 0; oc < OC; ++oc)
+        for (std::size_t c = 0; c < C; ++c)
+            for (std::size_t kh = 0; kh < k; ++kh)
+                for (std::size_t kw = 0; kw < k; ++kw)
+                    wsh.data()[oc * pp.ldw + pp.lead + c * pp.RR + kh * pp.R + kw] = w[oc * K + (c * k + kh) * k + kw];
+    // rc[oh * OW + ow] = oh * R + ow: an arg-max's place on the patch grid, up to the window's corner.
+    Scratch<std::uint32_t> rc(og.P);
+    for (std::size_t oh = 0; oh < og.OH; ++oh)
+        for (std::size_t ow = 0; ow < og.OW; ++ow) rc.data()[oh * og.OW + ow] = std::uint32_t(oh * pp.R + ow);
+    // The patch vectors in blocks of at most kAcc accumulators, spread evenly.
+    const std::size_t blocks = (pp.NV + Budget<T>::kAcc - 1) / Budget<T>::kAcc, per = (pp.NV + blocks - 1) / blocks;
+    // dx's padded planes have rows of whole aligned vectors (ldr). The patches of a row of windows
+    // sit lp apart, each with a vector of margin on both sides for add_pieces' masked loads; pieces
+    // [first[v], first[v+1]) say which parts of their rows land in vector v of a dx row.
+    constexpr std::size_t V = 64 / sizeof(T);
+    const std::size_t ldr = (pd.Wp + V - 1) / V * V, plane = pd.Hp * ldr, lp = pp.NV * W + 2 * V, nvr = ldr / V;
+    Scratch<RunPiece> pieces(2 * PW);
+    Scratch<std::size_t> first(nvr + 1);
+    std::size_t np = 0;
+    for (std::size_t v = 0; v < nvr; ++v) {
+        first.data()[v] = np;
+        for (std::size_t pw = 0; pw < PW; ++pw)
+            if (const RunPiece pc = run_piece<T>(pw * st, pp.R, v); pc.mask)
+                pieces.data()[np++] = {pc.mask, pc.skip + std::ptrdiff_t(pw * lp)};
+    }
+    first.data()[nvr] = np;
+    struct Buffers {
+        Scratch<T> dxpad, patches, g, gm;
+        Scratch<std::uint32_t> woff, at;
+    };
+    for_each_image(
+        s.batch,
+        [&] {
+            Buffers b{Scratch<T>(C * plane), Scratch<T>(PW * lp),        Scratch<T>(OC),
+                      Scratch<T>(OC * PP),   Scratch<std::uint32_t>(OC), Scratch<std::uint32_t>(OC * PP)};
+            std::fill(b.patches.data(), b.patches.data() + b.patches.size(), T(0));
+            return b;
+        },
+        [&](std::size_t n, Buffers& b) {
+            const T* d = og.dy + n * OC * PP;
+            const std::uint32_t* am = og.argmax + n * OC * PP;
+            if (og.ep.relu) {  // masked by y > 0, as pool_plane_backward; a loop without branches
+                const T* yn = og.y + n * OC * PP;
+                T* gm = b.gm.data();
+                for (std::size_t o = 0; o < OC * PP; ++o) gm[o] = yn[o] > T(0) ? d[o] : T(0);
+                d = gm;
+            }
+            for (std::size_t o = 0; o < OC * PP; ++o) b.at.data()[o] = rc.data()[am[o]];
+            std::fill(b.dxpad.data(), b.dxpad.data() + C * plane, T(0));
+            for (std::size_t ph = 0; ph < PH; ++ph) {
+                for (std::size_t pw = 0; pw < PW; ++pw) {
+                    // The output channels with a gradient in this window, and where their moved w starts.
+                    const std::size_t j = ph * PW + pw, corner = ph * st * pp.R + pw * st;
+                    std::size_t live = 0;
+                    for (std::size_t oc = 0; oc < OC; ++oc) {
+                        const T g = d[oc * PP + j];
+                        b.g.data()[live] = g;
+                        b.woff.data()[live] = std::uint32_t(oc * pp.ldw + pp.lead + corner - b.at.data()[oc * PP + j]);
+                        live += g != T(0);
+                    }
+                    for (std::size_t v = 0; v < pp.NV; v += per)
+                        kPatchTiles<T>[std::min(per, pp.NV - v) - 1](wsh.data() + v * W, b.woff.data(), b.g.data(),
+                                                                     live, b.patches.data() + pw * lp + V + v * W);
+                }
+                T* rows = b.dxpad.data() + ph * st * ldr;
+                for (std::size_t c = 0; c < C; ++c)
+                    for (std::size_t r = 0; r < pp.R; ++r)
+                        for (std::size_t v = 0; v < nvr; ++v)
+                            add_pieces(rows + c * plane + r * ldr + v * V, pieces.data() + first.data()[v],
+                                       first.data()[v + 1] - first.data()[v], b.patches.data() + V + c * pp.RR + r * pp.R);
+            }
+            copy_planes(dx + n * in_sz, s.in_h * s.in_w, s.in_w, b.dxpad.data() + s.padding * ldr + s.padding, plane,
+                        ldr, C, s.in_h, s.in_w);
+        });
+}
 
 // ---- Weight gradient, vectorised over q ----------------------------------------------------------
 // dwv[o][j] (vectors of W lane partials) += sum_q dyw[o][q] * xp[koff[j] + q], OCB x KB at a time.
@@ -477,6 +626,7 @@ void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias,
 
 template <class T>
 void direct_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const T* w, T* dx) {
+    if (pooled_input_pays(s, og)) return pooled_backward_input(s, og, w, dx);
     constexpr std::size_t W = Budget<T>::W;
     const FlatGeometry g(s, W, 1);
     const std::size_t OC = s.out_channels, C = s.in_channels, nv = g.Qv / W;

@@ -172,7 +172,7 @@ inline bool pool_backward_vectorised(const Pool2dShape& s) {
 /// pool_backward_vectorised), dx's rows are ld apart and the columns past in_w are not written.
 template <class T>
 void pool_plane_backward(const Pool2dShape& s, const T* dyp, const std::uint32_t* ap, T* dxp,
-                         const T* relu_y = nullptr, std::size_t ld = 0) {
+                         const T* relu_y = nullptr, [[maybe_unused]] std::size_t ld = 0) {
     const std::size_t HW = s.in_h * s.in_w, OHW = s.out_h() * s.out_w();
 #if XSIMD_WITH_AVX512F
     if constexpr (std::is_same_v<T, float>) {

@@ -1,7 +1,8 @@
 #pragma once
 // The SIMD operations the kernels need beyond what xsimd 8 offers or what GCC 12 compiles well from
-// plain loops: a copy of a short row and a masked gather with 32-bit indices. This is the one
-// place the convolution kernels use AVX-512 intrinsics; every other vector loop is xsimd::batch.
+// plain loops: a copy of a short row, adds of short rows into aligned vectors, and a masked gather
+// with 32-bit indices. This is the one place the convolution kernels use AVX-512 intrinsics; every
+// other vector loop is xsimd::batch.
 // (maxpool_plane.hpp keeps its own 2x2 pooling kernel, written in intrinsics throughout.)
 // Private to src/kernels.
 #include <ctgrad/simd/xsimd.hpp>
@@ -25,6 +26,51 @@ inline void add_run(T* __restrict d, const T* __restrict s, std::size_t n) {
     for (; i + batch::size <= n; i += batch::size)
         (batch::load_unaligned(d + i) + batch::load_unaligned(s + i)).store_unaligned(d + i);
     for (; i < n; ++i) d[i] += s[i];
+}
+
+// The part of a short run of n <= W values (W = 64 / sizeof(T) lanes) starting at column col of a
+// row of aligned vectors that lands in vector v of the row: the lanes in `mask` (0: none) take run
+// values lane + skip (skip < 0 when the run starts mid-vector).
+struct RunPiece {
+    std::uint64_t mask;
+    std::ptrdiff_t skip;
+};
+template <class T>
+RunPiece run_piece(std::size_t col, std::size_t n, std::size_t v) {
+    constexpr std::ptrdiff_t W = 64 / sizeof(T);
+    const std::ptrdiff_t lo = std::ptrdiff_t(col) - std::ptrdiff_t(v) * W;  // lane of run value 0
+    if (lo >= W || lo + std::ptrdiff_t(n) <= 0) return {0, 0};
+    const std::uint64_t run = (std::uint64_t(1) << n) - 1u, lanes = (std::uint64_t(1) << W) - 1u;
+    return {(lo >= 0 ? run << lo : run >> -lo) & lanes, -lo};
+}
+
+// *d += pieces [pc, pc + n) of runs, in that order: lane l of piece i is s[pc[i].skip + l] where
+// pc[i].mask has bit l. d is one aligned vector; s must be readable one vector before and after
+// each run. With AVX-512 the pieces are masked loads summed in registers and d is read and written
+// once, as a whole aligned vector. Why: the convolution's pooled input gradient adds overlapping
+// short rows; a masked or an unaligned store overlapping the next one cannot forward to its load,
+// which then waits until the store reaches the cache.
+template <class T>
+inline void add_pieces(T* __restrict d, const RunPiece* pc, std::size_t n, const T* s) {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<T, float>) {
+        __m512 acc = _mm512_load_ps(d);
+        for (std::size_t i = 0; i < n; ++i)
+            acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(__mmask16(pc[i].mask), s + pc[i].skip));
+        _mm512_store_ps(d, acc);
+        return;
+    } else if constexpr (std::is_same_v<T, double>) {
+        __m512d acc = _mm512_load_pd(d);
+        for (std::size_t i = 0; i < n; ++i)
+            acc = _mm512_add_pd(acc, _mm512_maskz_loadu_pd(__mmask8(pc[i].mask), s + pc[i].skip));
+        _mm512_store_pd(d, acc);
+        return;
+    }
+#endif
+    constexpr std::size_t W = 64 / sizeof(T);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t l = 0; l < W; ++l)
+            if (pc[i].mask >> l & 1u) d[l] += s[pc[i].skip + std::ptrdiff_t(l)];
 }
 
 // d[0, n) = s[0, n) for the short rows of the convolutions (10-32 values), without a libc call or

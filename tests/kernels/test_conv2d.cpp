@@ -272,6 +272,11 @@ void run_all_conv2d(int threads) {
     check_fused_pool<T>({2, 3, 9, 11, 16, 3, 1, 1}, 2, 2, true, rng);
     check_fused_pool<T>({2, 2, 8, 30, 16, 3, 1, 1}, 2, 2, true, rng);
     check_fused_pool<T>({3, 6, 14, 14, 16, 5, 1, 0}, 2, 2, false, rng);
+    // The input gradient through the pool built from per-window patches: patches of several register
+    // blocks (12 channels: 27 float vectors, 54 double), 3x3 windows, padding, a leftover row.
+    check_fused_pool<T>({2, 12, 10, 10, 16, 5, 1, 2}, 2, 2, true, rng);
+    check_fused_pool<T>({2, 2, 11, 12, 4, 3, 1, 1}, 3, 3, true, rng);
+    check_fused_pool<T>({2, 2, 11, 12, 4, 3, 1, 1}, 3, 3, false, rng);
     // Fused average pooling: LeNet's shapes, odd outputs, overlapping windows, the 1x1 path and the
     // strided (GEMM) path.
     check_fused_avg_pool<T>({3, 1, 28, 28, 6, 5, 1, 2}, 2, 2, rng);
