@@ -463,11 +463,9 @@ void dw_over_channels(const Conv2dShape& s, const T* x, const OutputGrad<T>& og,
         },
         [&](std::size_t n, Buffers& b, T* pdw) {
             T* pdb = pdw + g.Kp * OC;
-            const T* dyn = og.image(n, b.dym.data());
             // The tiles read valid pixels only: never past the image.
             const T* xp = padded_image(s, g, x, n, in_sz, b.xpad.data());
-            for (std::size_t oc = 0; oc < OC; ++oc)
-                for (std::size_t q = 0; q < P; ++q) b.dyT.data()[q * OC + oc] = dyn[oc * P + q];
+            og.image_transposed(n, b.dyT.data(), b.dym.data());
             for (std::size_t k = 0; k < g.Kp; k += KB)
                 dwt_tile<T, OV, KB>(xp, g.koff.data() + k, b.dyT.data(), OC, poff.data(), P, pdw + k * OC);
             if (db)

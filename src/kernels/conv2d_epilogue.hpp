@@ -130,6 +130,28 @@ struct OutputGrad {
         copy_planes(dst, ldp, ld, image(n, buf), P, OW, OC, OH, OW);
     }
 
+    // Image n's gradient transposed, dst[q * OC + oc] for pixel q = oh * OW + ow (P x OC), as the
+    // channel-vectorised weight gradient reads it. Through a max pool it is scattered straight from
+    // the pooled gradient (a quarter of the pixels for 2x2 windows) instead of routed densely and
+    // transposed. buf: as for image().
+    void image_transposed(std::size_t n, T* __restrict dst, T* __restrict buf) const {
+        if (ep.pool && !ep.avg_pool) {
+            std::fill(dst, dst + P * OC, T(0));
+            const T* d = dy + n * OC * PP;
+            const T* yn = ep.relu ? y + n * OC * PP : nullptr;
+            const std::uint32_t* am = argmax + n * OC * PP;
+            for (std::size_t oc = 0; oc < OC; ++oc)
+                for (std::size_t j = 0; j < PP; ++j) {
+                    const std::size_t o = oc * PP + j;
+                    if (!yn || yn[o] > T(0)) dst[std::size_t(am[o]) * OC + oc] += d[o];  // as pool_plane_backward
+                }
+            return;
+        }
+        const T* g = image(n, buf);
+        for (std::size_t oc = 0; oc < OC; ++oc)
+            for (std::size_t q = 0; q < P; ++q) dst[q * OC + oc] = g[oc * P + q];
+    }
+
 private:
     Pool2dShape pool_shape() const { return {1, 1, OH, OW, ep.pool, ep.pool_stride}; }
     // dy routed to each window's arg-max (masked by y > 0 with the ReLU), planes ldp and rows ld apart.
