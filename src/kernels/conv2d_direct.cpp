@@ -340,7 +340,10 @@ void dw_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, const
     for (std::size_t q = 0; q < Qv; q += W) {
         batch d[OCB];
 #pragma GCC unroll 8
-        for (std::size_t o = 0; o < OCB; ++o) d[o] = batch::load_aligned(dyw + o * Qv + q);
+        for (std::size_t o = 0; o < OCB; ++o) {
+            d[o] = batch::load_aligned(dyw + o * Qv + q);
+            keep_in_register(d[o]);  // loaded once per step, not once per FMA
+        }
 #pragma GCC unroll 8
         for (std::size_t j = 0; j < KB; ++j) {
             const batch xv = batch::load_unaligned(xk[j] + q);

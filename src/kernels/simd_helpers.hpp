@@ -18,6 +18,19 @@
 
 namespace ctgrad::kernels::detail {
 
+// Makes the compiler hold v in a vector register from here on (an empty asm that "changes" it). Why:
+// GCC 12, short of registers in a tile, turns a vector loaded once and used by several FMAs back into
+// a memory operand of each FMA, one load per FMA; on a core that loads one 64-byte vector per cycle
+// the tile is then bound by its loads instead of its FMAs.
+template <class B>
+inline void keep_in_register(B& v) {
+#if defined(__x86_64__) || defined(__i386__)
+    asm("" : "+v"(v.data));
+#else
+    (void)v;
+#endif
+}
+
 // d[i] += s[i] for i < n: full xsimd vectors plus a scalar tail.
 template <class T>
 inline void add_run(T* __restrict d, const T* __restrict s, std::size_t n) {
