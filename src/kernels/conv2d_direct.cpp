@@ -311,10 +311,9 @@ void pooled_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const 
                 }
                 T* rows = b.dxpad.data() + ph * st * ldr;
                 for (std::size_t c = 0; c < C; ++c)
-                    for (std::size_t r = 0; r < pp.R; ++r)
-                        for (std::size_t v = 0; v < nvr; ++v)
-                            add_pieces(rows + c * plane + r * ldr + v * V, pieces.data() + first.data()[v],
-                                       first.data()[v + 1] - first.data()[v], b.patches.data() + V + c * pp.RR + r * pp.R);
+                    for (std::size_t v = 0; v < nvr; ++v)
+                        add_pieces(rows + c * plane + v * V, ldr, b.patches.data() + V + c * pp.RR, pp.R, pp.R,
+                                   pieces.data() + first.data()[v], first.data()[v + 1] - first.data()[v]);
             }
             copy_planes(dx + n * in_sz, s.in_h * s.in_w, s.in_w, b.dxpad.data() + s.padding * ldr + s.padding, plane,
                         ldr, C, s.in_h, s.in_w);

@@ -57,33 +57,55 @@ RunPiece run_piece(std::size_t col, std::size_t n, std::size_t v) {
     return {(lo >= 0 ? run << lo : run >> -lo) & lanes, -lo};
 }
 
-// *d += pieces [pc, pc + n) of runs, in that order: lane l of piece i is s[pc[i].skip + l] where
-// pc[i].mask has bit l. d is one aligned vector; s must be readable one vector before and after
-// each run. With AVX-512 the pieces are masked loads summed in registers and d is read and written
-// once, as a whole aligned vector. Why: the convolution's pooled input gradient adds overlapping
-// short rows; a masked or an unaligned store overlapping the next one cannot forward to its load,
-// which then waits until the store reaches the cache.
-template <class T>
-inline void add_pieces(T* __restrict d, const RunPiece* pc, std::size_t n, const T* s) {
+// For each of `rows` rows i: d[i * ld] (one aligned vector) += the pieces [pc, pc + n) of runs, in
+// that order, lane l of piece k being s[i * ls + pc[k].skip + l] where pc[k].mask has bit l. s must
+// be readable one vector before and after each run. With AVX-512 the pieces are masked loads summed in
+// registers, their masks held in mask registers across the rows (N = n pieces, up to 7 of them), and
+// each d is read and written once as a whole aligned vector. Why: the convolution's pooled input
+// gradient adds overlapping short rows; a masked or an unaligned store overlapping the next one
+// cannot forward to its load, which then waits until the store reaches the cache.
+template <std::size_t N, class T>
+inline void add_pieces_fixed(T* __restrict d, std::size_t ld, const T* s, std::size_t ls, std::size_t rows,
+                             const RunPiece* pc) {
 #if XSIMD_WITH_AVX512F
     if constexpr (std::is_same_v<T, float>) {
-        __m512 acc = _mm512_load_ps(d);
-        for (std::size_t i = 0; i < n; ++i)
-            acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(__mmask16(pc[i].mask), s + pc[i].skip));
-        _mm512_store_ps(d, acc);
+        __mmask16 m[N];
+        std::ptrdiff_t sk[N];
+        for (std::size_t k = 0; k < N; ++k) m[k] = __mmask16(pc[k].mask), sk[k] = pc[k].skip;
+        for (std::size_t i = 0; i < rows; ++i) {
+            __m512 acc = _mm512_load_ps(d + i * ld);
+            for (std::size_t k = 0; k < N; ++k)
+                acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m[k], s + i * ls + sk[k]));
+            _mm512_store_ps(d + i * ld, acc);
+        }
         return;
     } else if constexpr (std::is_same_v<T, double>) {
-        __m512d acc = _mm512_load_pd(d);
-        for (std::size_t i = 0; i < n; ++i)
-            acc = _mm512_add_pd(acc, _mm512_maskz_loadu_pd(__mmask8(pc[i].mask), s + pc[i].skip));
-        _mm512_store_pd(d, acc);
+        __mmask8 m[N];
+        std::ptrdiff_t sk[N];
+        for (std::size_t k = 0; k < N; ++k) m[k] = __mmask8(pc[k].mask), sk[k] = pc[k].skip;
+        for (std::size_t i = 0; i < rows; ++i) {
+            __m512d acc = _mm512_load_pd(d + i * ld);
+            for (std::size_t k = 0; k < N; ++k)
+                acc = _mm512_add_pd(acc, _mm512_maskz_loadu_pd(m[k], s + i * ls + sk[k]));
+            _mm512_store_pd(d + i * ld, acc);
+        }
         return;
     }
 #endif
     constexpr std::size_t W = 64 / sizeof(T);
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t l = 0; l < W; ++l)
-            if (pc[i].mask >> l & 1u) d[l] += s[pc[i].skip + std::ptrdiff_t(l)];
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t k = 0; k < N; ++k)
+            for (std::size_t l = 0; l < W; ++l)
+                if (pc[k].mask >> l & 1u) d[i * ld + l] += s[std::ptrdiff_t(i * ls + l) + pc[k].skip];
+}
+template <class T>
+inline void add_pieces(T* __restrict d, std::size_t ld, const T* s, std::size_t ls, std::size_t rows,
+                       const RunPiece* pc, std::size_t n) {
+    for (; n > 7; n -= 7, pc += 7) add_pieces_fixed<7>(d, ld, s, ls, rows, pc);  // in the same order
+    const auto run = [&]<std::size_t... K>(std::index_sequence<K...>) {
+        ((n == K + 1 ? add_pieces_fixed<K + 1>(d, ld, s, ls, rows, pc) : void()), ...);
+    };
+    run(std::make_index_sequence<7>{});
 }
 
 // d[0, n) = s[0, n) for the short rows of the convolutions (10-32 values), without a libc call or
