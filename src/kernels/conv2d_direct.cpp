@@ -284,14 +284,8 @@ void pooled_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const 
             return b;
         },
         [&](std::size_t n, Buffers& b) {
-            const T* d = og.dy + n * OC * PP;
+            const T* d = og.pooled(n, b.gm.data());
             const std::uint32_t* am = og.argmax + n * OC * PP;
-            if (og.ep.relu) {  // masked by y > 0, as pool_plane_backward; a loop without branches
-                const T* yn = og.y + n * OC * PP;
-                T* gm = b.gm.data();
-                for (std::size_t o = 0; o < OC * PP; ++o) gm[o] = yn[o] > T(0) ? d[o] : T(0);
-                d = gm;
-            }
             for (std::size_t o = 0; o < OC * PP; ++o) b.at.data()[o] = rc.data()[am[o]];
             std::fill(b.dxpad.data(), b.dxpad.data() + C * plane, T(0));
             for (std::size_t ph = 0; ph < PH; ++ph) {
@@ -303,7 +297,7 @@ void pooled_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const 
                         const T g = d[oc * PP + j];
                         b.g.data()[live] = g;
                         b.woff.data()[live] = std::uint32_t(oc * pp.ldw + pp.lead + corner - b.at.data()[oc * PP + j]);
-                        live += g != T(0);
+                        live += g != T(0);  // true for a NaN, which is kept
                     }
                     for (std::size_t v = 0; v < pp.NV; v += per)
                         kPatchTiles<T>[std::min(per, pp.NV - v) - 1](wsh.data() + v * W, b.woff.data(), b.g.data(),

@@ -137,19 +137,26 @@ struct OutputGrad {
     void image_transposed(std::size_t n, T* __restrict dst, T* __restrict buf) const {
         if (ep.pool && !ep.avg_pool) {
             std::fill(dst, dst + P * OC, T(0));
-            const T* d = dy + n * OC * PP;
-            const T* yn = ep.relu ? y + n * OC * PP : nullptr;
+            const T* d = pooled(n, buf);
             const std::uint32_t* am = argmax + n * OC * PP;
             for (std::size_t oc = 0; oc < OC; ++oc)
-                for (std::size_t j = 0; j < PP; ++j) {
-                    const std::size_t o = oc * PP + j;
-                    if (!yn || yn[o] > T(0)) dst[std::size_t(am[o]) * OC + oc] += d[o];  // as pool_plane_backward
-                }
+                for (std::size_t j = 0; j < PP; ++j) dst[std::size_t(am[oc * PP + j]) * OC + oc] += d[oc * PP + j];
             return;
         }
         const T* g = image(n, buf);
         for (std::size_t oc = 0; oc < OC; ++oc)
             for (std::size_t q = 0; q < P; ++q) dst[q * OC + oc] = g[oc * P + q];
+    }
+
+    // With max pooling: image n's gradient of the layer output (OC x PP), masked by y > 0 with the
+    // ReLU (in buf, by a loop without branches) or straight from dy: what reaches each window's
+    // arg-max, as pool_plane_backward routes it.
+    const T* pooled(std::size_t n, T* __restrict buf) const {
+        const T* d = dy + n * OC * PP;
+        if (!ep.relu) return d;
+        const T* yn = y + n * OC * PP;
+        for (std::size_t o = 0; o < OC * PP; ++o) buf[o] = yn[o] > T(0) ? d[o] : T(0);
+        return buf;
     }
 
 private:
