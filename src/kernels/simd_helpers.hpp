@@ -64,30 +64,43 @@ RunPiece run_piece(std::size_t col, std::size_t n, std::size_t v) {
 // each d is read and written once as a whole aligned vector. Why: the convolution's pooled input
 // gradient adds overlapping short rows; a masked or an unaligned store overlapping the next one
 // cannot forward to its load, which then waits until the store reaches the cache.
+#if XSIMD_WITH_AVX512F
+// The AVX-512 operations add_pieces_fixed needs, per element type.
+template <class T>
+struct Zmm;
+template <>
+struct Zmm<float> {
+    using vec = __m512;
+    using mask = __mmask16;
+    static vec load(const float* p) { return _mm512_load_ps(p); }
+    static vec load_masked(mask m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+    static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
+    static void store(float* p, vec v) { _mm512_store_ps(p, v); }
+};
+template <>
+struct Zmm<double> {
+    using vec = __m512d;
+    using mask = __mmask8;
+    static vec load(const double* p) { return _mm512_load_pd(p); }
+    static vec load_masked(mask m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
+    static vec add(vec a, vec b) { return _mm512_add_pd(a, b); }
+    static void store(double* p, vec v) { _mm512_store_pd(p, v); }
+};
+#endif
+
 template <std::size_t N, class T>
 inline void add_pieces_fixed(T* __restrict d, std::size_t ld, const T* s, std::size_t ls, std::size_t rows,
                              const RunPiece* pc) {
 #if XSIMD_WITH_AVX512F
-    if constexpr (std::is_same_v<T, float>) {
-        __mmask16 m[N];
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        using Z = Zmm<T>;
+        typename Z::mask m[N];
         std::ptrdiff_t sk[N];
-        for (std::size_t k = 0; k < N; ++k) m[k] = __mmask16(pc[k].mask), sk[k] = pc[k].skip;
+        for (std::size_t k = 0; k < N; ++k) m[k] = typename Z::mask(pc[k].mask), sk[k] = pc[k].skip;
         for (std::size_t i = 0; i < rows; ++i) {
-            __m512 acc = _mm512_load_ps(d + i * ld);
-            for (std::size_t k = 0; k < N; ++k)
-                acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m[k], s + i * ls + sk[k]));
-            _mm512_store_ps(d + i * ld, acc);
-        }
-        return;
-    } else if constexpr (std::is_same_v<T, double>) {
-        __mmask8 m[N];
-        std::ptrdiff_t sk[N];
-        for (std::size_t k = 0; k < N; ++k) m[k] = __mmask8(pc[k].mask), sk[k] = pc[k].skip;
-        for (std::size_t i = 0; i < rows; ++i) {
-            __m512d acc = _mm512_load_pd(d + i * ld);
-            for (std::size_t k = 0; k < N; ++k)
-                acc = _mm512_add_pd(acc, _mm512_maskz_loadu_pd(m[k], s + i * ls + sk[k]));
-            _mm512_store_pd(d + i * ld, acc);
+            typename Z::vec acc = Z::load(d + i * ld);
+            for (std::size_t k = 0; k < N; ++k) acc = Z::add(acc, Z::load_masked(m[k], s + i * ls + sk[k]));
+            Z::store(d + i * ld, acc);
         }
         return;
     }
