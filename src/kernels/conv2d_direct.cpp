@@ -229,10 +229,9 @@ bool pooled_input_pays(const Conv2dShape& s, const OutputGrad<T>& og) {
     constexpr std::size_t W = Budget<T>::W;
     const PoolPatch pp(s, og.ep, W);
     if (pp.R > 64 / sizeof(T)) return false;  // run_piece places runs of up to one vector
-    const Padded pd(s);
-    const std::size_t Qv = ((og.OH - 1) * pd.Wp + og.OW + W - 1) / W;
+    const FlatGeometry g(s, W, 1);
     const std::size_t patches = og.PP * (og.OC * pp.NV + s.in_channels * pp.R);
-    return patches < og.OC * s.in_channels * s.kernel * s.kernel * Qv;
+    return patches < og.OC * g.K * (g.Qv / W);
 }
 
 template <class T>
@@ -284,7 +283,7 @@ void pooled_backward_input(const Conv2dShape& s, const OutputGrad<T>& og, const 
             return b;
         },
         [&](std::size_t n, Buffers& b) {
-            const T* d = og.pooled(n, b.gm.data());
+            const T* d = og.masked(n, b.gm.data());
             const std::uint32_t* am = og.argmax + n * OC * PP;
             for (std::size_t o = 0; o < OC * PP; ++o) b.at.data()[o] = rc.data()[am[o]];
             std::fill(b.dxpad.data(), b.dxpad.data() + C * plane, T(0));

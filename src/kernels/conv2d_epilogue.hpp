@@ -107,13 +107,8 @@ struct OutputGrad {
     std::size_t buffer_size() const { return ep.relu || ep.pool ? OC * P : 0; }
     // Image n's gradient (OC x OH x OW), in buf or straight from dy.
     const T* image(std::size_t n, T* __restrict buf) const {
+        if (!ep.pool) return masked(n, buf);  // PP == P
         const T* __restrict d = dy + n * OC * PP;
-        if (!ep.relu && !ep.pool) return d;
-        if (!ep.pool) {
-            const T* __restrict yn = y + n * OC * PP;
-            for (std::size_t i = 0; i < OC * P; ++i) buf[i] = yn[i] > T(0) ? d[i] : T(0);
-            return buf;
-        }
         if (ep.avg_pool) {
             for (std::size_t oc = 0; oc < OC; ++oc) avg_plane_backward(pool_shape(), d + oc * PP, buf + oc * P);
             return buf;
@@ -137,7 +132,7 @@ struct OutputGrad {
     void image_transposed(std::size_t n, T* __restrict dst, T* __restrict buf) const {
         if (ep.pool && !ep.avg_pool) {
             std::fill(dst, dst + P * OC, T(0));
-            const T* d = pooled(n, buf);
+            const T* d = masked(n, buf);
             const std::uint32_t* am = argmax + n * OC * PP;
             for (std::size_t oc = 0; oc < OC; ++oc)
                 for (std::size_t j = 0; j < PP; ++j) dst[std::size_t(am[oc * PP + j]) * OC + oc] += d[oc * PP + j];
@@ -148,10 +143,11 @@ struct OutputGrad {
             for (std::size_t q = 0; q < P; ++q) dst[q * OC + oc] = g[oc * P + q];
     }
 
-    // With max pooling: image n's gradient of the layer output (OC x PP), masked by y > 0 with the
-    // ReLU (in buf, by a loop without branches) or straight from dy: what reaches each window's
-    // arg-max, as pool_plane_backward routes it.
-    const T* pooled(std::size_t n, T* __restrict buf) const {
+    // Image n's gradient of the layer output (OC x PP), masked by y > 0 with the ReLU (in buf, by a
+    // loop without branches) or straight from dy. Without pooling that is the gradient of the
+    // convolution output; with max pooling, what reaches each window's arg-max, as
+    // pool_plane_backward routes it.
+    const T* masked(std::size_t n, T* __restrict buf) const {
         const T* d = dy + n * OC * PP;
         if (!ep.relu) return d;
         const T* yn = y + n * OC * PP;
