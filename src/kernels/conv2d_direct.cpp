@@ -5,7 +5,9 @@
 // 12%, conv2: 27%), far cheaper than a GEMM whose 12-row micro-tile sees only 6 or 16 output channels
 // plus gather-packing per image. Exception: the forward of a float convolution with 16 output
 // channels and a fused 2x2 max pool (LeNet's conv2) is vectorised over the output channels instead
-// (pool_window_tile): no column is wasted there. And the input gradient of a convolution with a
+// (pool_window_tile): no column is wasted there. A float forward with a fused 2x2 max pool over rows
+// of at most 32 columns (LeNet's conv1) pools its tiles in registers (direct_pool_tile) instead of
+// storing the output and pooling it in a second pass. And the input gradient of a convolution with a
 // fused max pool is built from one patch per pooling window (patch_tile), when that is fewer FMAs:
 // only the windows' arg-maxes carry a gradient. The batch is split by conv2d_chunks.hpp.
 #include "conv2d_chunks.hpp"
@@ -124,13 +126,14 @@ using TileFn = void (*)(const T*, const std::uint32_t*, std::size_t, const T*, c
 template <class T>
 inline constexpr auto kTiles = tile_table<T, TileFn<T>>([]<std::size_t B, std::size_t V>() { return &direct_tile<T, B, V>; });
 
-// Channels per tile: the largest block that divides OC evenly (LeNet: 6 -> 6, 16 -> 8), else the
-// largest block with a remainder tile. Any OC works.
+// Channels per tile, at most bmax (what the tile's registers hold): the largest block that divides OC
+// evenly (LeNet: 6 -> 6, 16 -> 8), else the largest block with a remainder tile. Any OC works.
 template <class T>
-std::size_t pick_ocb(std::size_t OC) {
-    for (std::size_t b = std::min(OC, Budget<T>::kMaxB); b >= 4; --b)
+std::size_t pick_ocb(std::size_t OC, std::size_t bmax = Budget<T>::kMaxB) {
+    bmax = std::min(bmax, Budget<T>::kMaxB);
+    for (std::size_t b = std::min(OC, bmax); b >= 4; --b)
         if (OC % b == 0) return b;
-    return std::min(OC, Budget<T>::kAcc / 4);
+    return std::min({OC, bmax, Budget<T>::kAcc / 4});
 }
 
 // ---- Input gradient ----------------------------------------------------------------------------
@@ -577,6 +580,94 @@ void forward_pooled_oc16(const Conv2dShape& s, const float* x, const float* w, c
                 }
         });
 }
+
+// ---- Forward over the padded width, 2x2 max pool fused -----------------------------------------
+// For other channel counts and rows of at most 32 columns (LeNet's conv1: 6 channels, 28 columns).
+// A tile computes two convolution output rows (J vectors each) of OCB channels, with the sums of
+// direct_tile (bias, then the taps in order, one FMA each), and pools them in registers by
+// max_2x2_rows (maxpool_plane.hpp), the rule pool_plane_forward applies: no output row is stored
+// and read back, and an odd last row is not computed.
+template <std::size_t OCB, std::size_t J>
+void direct_pool_tile(const float* __restrict xr, std::size_t Wp, const std::uint32_t* __restrict koff, std::size_t K,
+                      const float* __restrict w, const float* __restrict bias, bool relu, std::uint32_t i0,
+                      std::uint32_t OW, std::size_t PP, __mmask16 kept, float* __restrict y,
+                      std::uint32_t* __restrict am) {
+    static_assert(J == 1 || J == 2, "direct_pool_tile: a row is one or two vectors of 16 columns");
+    static_assert(tile_fits<float>(OCB * 2 * J, 2 * J),
+                  "direct_pool_tile: OCB*2*J accumulators + 2*J loads + 1 broadcast exceed the registers");
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size, V = 2 * J;
+    batch acc[OCB][V];
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OCB; ++o)
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) acc[o][v] = batch(bias ? bias[o] : 0.0f);
+    for (std::size_t k = 0; k < K; ++k) {
+        const float* xk = xr + koff[k];
+        batch xv[V];
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) xv[v] = batch::load_unaligned(xk + (v / J) * Wp + (v % J) * W);
+#pragma GCC unroll 8
+        for (std::size_t o = 0; o < OCB; ++o) {
+            const batch wv(w[o * K + k]);
+#pragma GCC unroll 4
+            for (std::size_t v = 0; v < V; ++v) acc[o][v] = xsimd::fma(wv, xv[v], acc[o][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (std::size_t o = 0; o < OCB; ++o) {
+        const __m512 none = _mm512_setzero_ps();
+        const Max2x2 r = max_2x2_rows(acc[o][0], J == 2 ? __m512(acc[o][1]) : none, acc[o][J],
+                                      J == 2 ? __m512(acc[o][V - 1]) : none, int(i0), int(OW));
+        _mm512_mask_storeu_ps(y + o * PP, kept, relu ? _mm512_max_ps(none, r.best) : r.best);
+        _mm512_mask_storeu_epi32(am + o * PP, kept, r.arg);
+    }
+}
+using PoolRowFn = void (*)(const float*, std::size_t, const std::uint32_t*, std::size_t, const float*, const float*,
+                           bool, std::uint32_t, std::uint32_t, std::size_t, __mmask16, float*, std::uint32_t*);
+// Indexed [OCB-1][2J-1] (tile_table's [B-1][V-1]), only the even V.
+inline constexpr auto kPoolRowTiles = tile_table<float, PoolRowFn>([]<std::size_t B, std::size_t V>() -> PoolRowFn {
+    if constexpr (V == 2 || V == 4)
+        return &direct_pool_tile<B, V / 2>;
+    else
+        return nullptr;
+});
+
+// Whether forward_pooled_rows handles a float forward: a 2x2, stride-2 max pool whose arg-max is
+// kept, over rows of at most two vectors.
+bool pooled_rows_applies(const Conv2dShape& s, const Conv2dEpilogue& ep, const std::uint32_t* argmax) {
+    return ep.pool == 2 && ep.pool_stride == 2 && !ep.avg_pool && argmax && s.out_h() >= 2 && s.out_w() >= 2 &&
+           s.out_w() <= 32;
+}
+
+void forward_pooled_rows(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y,
+                         const Conv2dEpilogue& ep, std::uint32_t* argmax) {
+    constexpr std::size_t W = Budget<float>::W;
+    const FlatGeometry g(s, W, 1);
+    const std::size_t J = (g.OW + W - 1) / W, OC = s.out_channels;
+    const std::size_t PH = ep.out_h(g.OH), PW = ep.out_w(g.OW), PP = PH * PW, out_sz = OC * PP;
+    const std::size_t OCB = pick_ocb<float>(OC, Budget<float>::kAcc / (2 * J));
+    // The last tile's loads reach J vectors past the start of conv row 2*PH - 1.
+    const std::size_t reach = std::max(g.xlen, g.koff.data()[g.K - 1] + (2 * PH - 1) * g.Wp + J * W);
+    const __mmask16 kept = lanes(PW);
+    for_each_image(
+        s.batch,
+        [&] {
+            Scratch<float> xpad(reach);
+            std::fill(xpad.data(), xpad.data() + reach, 0.0f);
+            return xpad;
+        },
+        [&](std::size_t n, Scratch<float>& xpad) {
+            const float* xp = padded_image(s, g, x, n, reach, xpad.data());
+            for (std::size_t ph = 0; ph < PH; ++ph)
+                for (std::size_t oc = 0; oc < OC; oc += OCB) {
+                    const std::size_t ob = std::min(OCB, OC - oc), o = n * out_sz + oc * PP + ph * PW;
+                    kPoolRowTiles[ob - 1][2 * J - 1](xp + 2 * ph * g.Wp, g.Wp, g.koff.data(), g.K, w + oc * g.K,
+                                                     bias ? bias + oc : nullptr, ep.relu, std::uint32_t(2 * ph * g.OW),
+                                                     std::uint32_t(g.OW), PP, kept, y + o, argmax + o);
+                }
+        });
+}
 #endif
 
 }  // namespace
@@ -585,8 +676,10 @@ template <class T>
 void direct_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, const Conv2dEpilogue& ep,
                     std::uint32_t* argmax) {
 #if XSIMD_WITH_AVX512F
-    if constexpr (std::is_same_v<T, float>)
+    if constexpr (std::is_same_v<T, float>) {
         if (pooled_oc16_applies(s, ep, argmax)) return forward_pooled_oc16(s, x, w, bias, y, ep, argmax);
+        if (pooled_rows_applies(s, ep, argmax)) return forward_pooled_rows(s, x, w, bias, y, ep, argmax);
+    }
 #endif
     constexpr std::size_t W = Budget<T>::W;
     const FlatGeometry g(s, W, 1);

@@ -1,5 +1,6 @@
 // Max pooling of one plane, shared by the pooling kernels (src/kernels/maxpool2d.cpp) and the
-// convolution's fused pooling epilogue (src/kernels/conv2d.cpp). Internal header.
+// convolution's fused pooling (conv2d_epilogue.hpp, and the tiles of conv2d_direct.cpp that pool in
+// registers). Internal header.
 #pragma once
 #include <ctgrad/kernels/maxpool2d.hpp>
 
@@ -29,47 +30,55 @@ inline bool better(T v, T best) {
 // row-major window order with the scalar path's rule (strictly greater, or first NaN), so the results
 // and arg-maxes are bit-identical to it. The scalar loop was ~6% of a LeNet training step.
 inline __mmask16 lanes(std::size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
+// better() as two compares: where best is not NaN, "v > best or v is NaN" is "not v <= best".
 inline __mmask16 better_mask(__m512 v, __m512 best) {
-    const __mmask16 gt = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
-    const __mmask16 nv = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), nb = _mm512_cmp_ps_mask(best, best, _CMP_UNORD_Q);
-    return gt | (nv & __mmask16(~nb));
+    return _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(best, best, _CMP_ORD_Q), v, best, _CMP_NLE_UQ);
 }
 inline __m512i even_lanes() { return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30); }
 inline __m512i odd_lanes() { return _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31); }
 inline __m512i interleave_lo() { return _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); }
 inline __m512i interleave_hi() { return _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); }
 
+// The 2x2 windows of two rows of up to 32 columns held in registers: a0 | a1 is the top row (columns
+// 0-15 | 16-31), b0 | b1 the bottom row. Lane j gets window j's maximum and its arg-max, counted from
+// base (the top-left pixel of window 0) with rows Wd apart. Lanes past the last whole window hold
+// junk.
+struct Max2x2 {
+    __m512 best;
+    __m512i arg;
+};
+inline Max2x2 max_2x2_rows(__m512 a0, __m512 a1, __m512 b0, __m512 b1, int base, int Wd) {
+    const __m512i kEven = even_lanes(), kOdd = odd_lanes();
+    const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(base),
+                                        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+    Max2x2 r{_mm512_permutex2var_ps(a0, kEven, a1), at};
+    const __m512 cand[3] = {_mm512_permutex2var_ps(a0, kOdd, a1), _mm512_permutex2var_ps(b0, kEven, b1),
+                            _mm512_permutex2var_ps(b0, kOdd, b1)};
+    const int off[3] = {1, Wd, Wd + 1};
+    for (std::size_t t = 0; t < 3; ++t) {
+        const __mmask16 m = better_mask(cand[t], r.best);
+        r.best = _mm512_mask_mov_ps(r.best, m, cand[t]);
+        r.arg = _mm512_mask_mov_epi32(r.arg, m, _mm512_add_epi32(at, _mm512_set1_epi32(off[t])));
+    }
+    return r;
+}
+
 // Rows of xp are ld apart (ld >= in_w); arg-max indices count in_w per row.
 inline void forward_2x2(const Pool2dShape& s, const float* xp, std::size_t ld, float* yp, std::uint32_t* ap) {
     const std::size_t Wd = s.in_w, OH = s.out_h(), OW = s.out_w();
-    const __m512i kEven = even_lanes(), kOdd = odd_lanes();
-    const __m512i step2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     for (std::size_t oh = 0; oh < OH; ++oh) {
         const float* r0 = xp + 2 * oh * ld;
         const float* r1 = r0 + ld;
         for (std::size_t ow = 0; ow < OW; ow += 16) {
             const std::size_t n = std::min<std::size_t>(16, OW - ow);
             const __mmask16 mlo = lanes(2 * n), mhi = lanes(2 * n > 16 ? 2 * n - 16 : 0);
-            const __m512 a0 = _mm512_maskz_loadu_ps(mlo, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(mhi, r0 + 2 * ow + 16);
-            const __m512 b0 = _mm512_maskz_loadu_ps(mlo, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(mhi, r1 + 2 * ow + 16);
-            const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(int(2 * oh * Wd + 2 * ow)), step2);
-            __m512 best = _mm512_permutex2var_ps(a0, kEven, a1);
-            __m512i bi = base;
-            __m512 v = _mm512_permutex2var_ps(a0, kOdd, a1);
-            __mmask16 m = better_mask(v, best);
-            best = _mm512_mask_mov_ps(best, m, v);
-            bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(1)));
-            v = _mm512_permutex2var_ps(b0, kEven, b1);
-            m = better_mask(v, best);
-            best = _mm512_mask_mov_ps(best, m, v);
-            bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(int(Wd))));
-            v = _mm512_permutex2var_ps(b0, kOdd, b1);
-            m = better_mask(v, best);
-            best = _mm512_mask_mov_ps(best, m, v);
-            bi = _mm512_mask_mov_epi32(bi, m, _mm512_add_epi32(base, _mm512_set1_epi32(int(Wd + 1))));
+            const Max2x2 r = max_2x2_rows(
+                _mm512_maskz_loadu_ps(mlo, r0 + 2 * ow), _mm512_maskz_loadu_ps(mhi, r0 + 2 * ow + 16),
+                _mm512_maskz_loadu_ps(mlo, r1 + 2 * ow), _mm512_maskz_loadu_ps(mhi, r1 + 2 * ow + 16),
+                int(2 * oh * Wd + 2 * ow), int(Wd));
             const __mmask16 mo = lanes(n);
-            _mm512_mask_storeu_ps(yp + oh * OW + ow, mo, best);
-            _mm512_mask_storeu_epi32(ap + oh * OW + ow, mo, bi);
+            _mm512_mask_storeu_ps(yp + oh * OW + ow, mo, r.best);
+            _mm512_mask_storeu_epi32(ap + oh * OW + ow, mo, r.arg);
         }
     }
 }

@@ -277,6 +277,11 @@ void run_all_conv2d(int threads) {
     check_fused_pool<T>({2, 12, 10, 10, 16, 5, 1, 2}, 2, 2, true, rng);
     check_fused_pool<T>({2, 2, 11, 12, 4, 3, 1, 1}, 3, 3, true, rng);
     check_fused_pool<T>({2, 2, 11, 12, 4, 3, 1, 1}, 3, 3, false, rng);
+    // The float forward pooling its two-row tiles in registers: a remainder block of channels, an odd
+    // last row, one column in a row's second vector, no padding (the tiles read the next image); rows
+    // of exactly 32 columns.
+    check_fused_pool<T>({2, 2, 11, 19, 9, 3, 1, 0}, 2, 2, true, rng);
+    check_fused_pool<T>({2, 1, 34, 34, 7, 3, 1, 0}, 2, 2, false, rng);
     // Fused average pooling: LeNet's shapes, odd outputs, overlapping windows, the 1x1 path and the
     // strided (GEMM) path.
     check_fused_avg_pool<T>({3, 1, 28, 28, 6, 5, 1, 2}, 2, 2, rng);
@@ -319,12 +324,14 @@ BOOST_AUTO_TEST_CASE(refused_epilogues) {
 }
 // The fused (ReLU +) max-pool forward gives exactly the pooled unfused forward: the same sums (bias,
 // then the taps in order, one FMA each) and the same maxima and arg-maxes, whichever algorithm the
-// shape takes (LeNet's conv2 takes one vectorised over output channels with AVX-512). With a NaN in
+// shape takes (with AVX-512, LeNet's conv2 takes one vectorised over output channels, and its conv1
+// one pooling in registers: one and two vectors per row, a remainder block of channels). With a NaN in
 // the input, the windows it reaches give NaN, at the first NaN of the window (PyTorch's rule).
 BOOST_AUTO_TEST_CASE(fused_max_pool_equals_pooled_forward_bit_for_bit) {
     std::mt19937 rng(11);
     for (const Conv2dShape s : {Conv2dShape{4, 6, 14, 14, 16, 5, 1, 0}, Conv2dShape{2, 1, 28, 28, 6, 5, 1, 2},
-                                Conv2dShape{2, 3, 9, 11, 16, 3, 1, 1}})
+                                Conv2dShape{2, 3, 9, 11, 16, 3, 1, 1}, Conv2dShape{2, 2, 11, 19, 9, 3, 1, 0},
+                                Conv2dShape{2, 3, 9, 11, 5, 3, 1, 1}})
         for (int variant = 0; variant < 4; ++variant) {
             const bool relu = variant & 1, nan = variant & 2;
             const std::size_t OH = s.out_h(), OW = s.out_w(), PH = OH / 2, PW = OW / 2, NC = s.batch * s.out_channels;
