@@ -416,17 +416,26 @@ template <class T, std::size_t OCB, std::size_t KB>
 void dw_over_q(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw, T* db) {
     using batch = xsimd::batch<T>;
     constexpr std::size_t W = batch::size;
-    const FlatGeometry g(s, W, KB);
+    FlatGeometry g(s, W, KB);
     const std::size_t OC = s.out_channels, OCp = (OC + OCB - 1) / OCB * OCB;
+    // The bias gradient is the weight gradient of a tap reading an image of ones. When K is not a
+    // multiple of KB (LeNet's conv1: 25 taps in blocks of 4) the last block has spare taps, computed
+    // anyway: the first of them reads Qv ones placed after the padded image and sums dy in the order
+    // of the loop below (fma(dy, 1, acc) rounds as acc + dy), without a pass of its own. Only with
+    // padding: every image is then copied into xpad, which holds the ones.
+    const bool db_tap = db && g.Kp > g.K && s.padding > 0;
+    const std::size_t xlen = g.xlen + (db_tap ? g.Qv : 0);
+    if (db_tap) g.koff.data()[g.K] = std::uint32_t(g.xlen);
     struct Buffers {
         Scratch<T> xpad, dyw, dym;
     };
     reduce_over_images<T>(
         s.batch, (OCp * g.Kp + OCp) * W,  // weight lanes, then bias lanes
         [&] {
-            Buffers b{Scratch<T>(g.xlen), Scratch<T>(OCp * g.Qv), Scratch<T>(og.buffer_size())};
+            Buffers b{Scratch<T>(xlen), Scratch<T>(OCp * g.Qv), Scratch<T>(og.buffer_size())};
             // Borders, tails and the columns ow >= OW of dyw stay zero: only valid pixels are written.
-            std::fill(b.xpad.data(), b.xpad.data() + b.xpad.size(), T(0));
+            std::fill(b.xpad.data(), b.xpad.data() + g.xlen, T(0));
+            std::fill(b.xpad.data() + g.xlen, b.xpad.data() + xlen, T(1));
             std::fill(b.dyw.data(), b.dyw.data() + b.dyw.size(), T(0));
             return b;
         },
@@ -438,7 +447,7 @@ void dw_over_q(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw,
                 for (std::size_t k = 0; k < g.Kp; k += KB)
                     dw_tile<T, OCB, KB>(xp, g.koff.data() + k, b.dyw.data() + oc * g.Qv, g.Qv,
                                         pdw + (oc * g.Kp + k) * W, g.Kp);
-            if (db)
+            if (db && !db_tap)
                 for (std::size_t oc = 0; oc < OC; ++oc) {
                     batch acc = batch::load_aligned(pdb + oc * W);
                     for (std::size_t q = 0; q < g.Qv; q += W) acc += batch::load_aligned(b.dyw.data() + oc * g.Qv + q);
@@ -449,7 +458,7 @@ void dw_over_q(const Conv2dShape& s, const T* x, const OutputGrad<T>& og, T* dw,
             const T* pdb = pdw + OCp * g.Kp * W;
             for (std::size_t oc = 0; oc < OC; ++oc) {
                 for (std::size_t k = 0; k < g.K; ++k) dw[oc * g.K + k] += lane_sum<W>(pdw + (oc * g.Kp + k) * W);
-                if (db) db[oc] += lane_sum<W>(pdb + oc * W);
+                if (db) db[oc] += lane_sum<W>(db_tap ? pdw + (oc * g.Kp + g.K) * W : pdb + oc * W);
             }
         });
 }
