@@ -16,6 +16,7 @@
 
 #include <ctgrad/expr/scratch.hpp>
 
+#include <ctgrad/simd/inline.hpp>
 #include <ctgrad/simd/xsimd.hpp>
 
 #include <algorithm>
@@ -92,14 +93,14 @@ void sweep_row(std::size_t b, std::size_t nv, Tile tile) {
 }
 
 // ---- Forward -----------------------------------------------------------------------------------
-// out[o][q..q+V*W) = (bias) + sum_k w[o][k] * xp[koff[k] + q + ...] for OCB output channels.
-template <class T, std::size_t OCB, std::size_t V>
-void direct_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, std::size_t K, const T* __restrict w,
-                 const T* __restrict bias, T* __restrict out, std::size_t ldo) {
+// acc[o][v] = bias[o] (0 without bias) + sum_k w[o][k] * (the vector at xp + koff[k] + at(v)): bias
+// first, then the taps in order, one FMA each. Every padded-width forward tile sums this way, so
+// that the plain and the pooled tiles round alike.
+template <class T, std::size_t OCB, std::size_t V, class At>
+CTGRAD_INLINE void forward_sums(xsimd::batch<T> (&acc)[OCB][V], const T* __restrict xp,
+                                const std::uint32_t* __restrict koff, std::size_t K, const T* __restrict w,
+                                const T* __restrict bias, At at) {
     using batch = xsimd::batch<T>;
-    constexpr std::size_t W = batch::size;
-    static_assert(tile_fits<T>(OCB * V, V), "direct_tile: OCB*V accumulators + V loads + 1 broadcast exceed the registers");
-    batch acc[OCB][V];
 #pragma GCC unroll 8
     for (std::size_t o = 0; o < OCB; ++o)
 #pragma GCC unroll 4
@@ -108,7 +109,7 @@ void direct_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, s
         const T* xk = xp + koff[k];
         batch xv[V];
 #pragma GCC unroll 4
-        for (std::size_t v = 0; v < V; ++v) xv[v] = batch::load_unaligned(xk + v * W);
+        for (std::size_t v = 0; v < V; ++v) xv[v] = batch::load_unaligned(xk + at(v));
 #pragma GCC unroll 8
         for (std::size_t o = 0; o < OCB; ++o) {
             const batch wv(w[o * K + k]);
@@ -116,6 +117,17 @@ void direct_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, s
             for (std::size_t v = 0; v < V; ++v) acc[o][v] = xsimd::fma(wv, xv[v], acc[o][v]);
         }
     }
+}
+
+// out[o][q..q+V*W) = (bias) + sum_k w[o][k] * xp[koff[k] + q + ...] for OCB output channels.
+template <class T, std::size_t OCB, std::size_t V>
+void direct_tile(const T* __restrict xp, const std::uint32_t* __restrict koff, std::size_t K, const T* __restrict w,
+                 const T* __restrict bias, T* __restrict out, std::size_t ldo) {
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t W = batch::size;
+    static_assert(tile_fits<T>(OCB * V, V), "direct_tile: OCB*V accumulators + V loads + 1 broadcast exceed the registers");
+    batch acc[OCB][V];
+    forward_sums<T, OCB, V>(acc, xp, koff, K, w, bias, [](std::size_t v) { return v * W; });
 #pragma GCC unroll 8
     for (std::size_t o = 0; o < OCB; ++o)
 #pragma GCC unroll 4
@@ -642,10 +654,10 @@ void forward_pooled_oc16(const Conv2dShape& s, const float* x, const float* w, c
 
 // ---- Forward over the padded width, 2x2 max pool fused -----------------------------------------
 // For other channel counts and rows of at most 32 columns (LeNet's conv1: 6 channels, 28 columns).
-// A tile computes two convolution output rows (J vectors each) of OCB channels, with the sums of
-// direct_tile (bias, then the taps in order, one FMA each), and pools them in registers by
-// max_2x2_rows (maxpool_plane.hpp), the rule pool_plane_forward applies: no output row is stored
-// and read back, and an odd last row is not computed.
+// A tile computes two convolution output rows (J vectors each) of OCB channels (forward_sums, as
+// direct_tile) and pools them in registers by max_2x2_rows (maxpool_plane.hpp), the rule
+// pool_plane_forward applies: no output row is stored and read back, and an odd last row is not
+// computed.
 template <std::size_t OCB, std::size_t J>
 void direct_pool_tile(const float* __restrict xr, std::size_t Wp, const std::uint32_t* __restrict koff, std::size_t K,
                       const float* __restrict w, const float* __restrict bias, bool relu, std::uint32_t i0,
@@ -657,22 +669,7 @@ void direct_pool_tile(const float* __restrict xr, std::size_t Wp, const std::uin
     using batch = xsimd::batch<float>;
     constexpr std::size_t W = batch::size, V = 2 * J;
     batch acc[OCB][V];
-#pragma GCC unroll 8
-    for (std::size_t o = 0; o < OCB; ++o)
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < V; ++v) acc[o][v] = batch(bias ? bias[o] : 0.0f);
-    for (std::size_t k = 0; k < K; ++k) {
-        const float* xk = xr + koff[k];
-        batch xv[V];
-#pragma GCC unroll 4
-        for (std::size_t v = 0; v < V; ++v) xv[v] = batch::load_unaligned(xk + (v / J) * Wp + (v % J) * W);
-#pragma GCC unroll 8
-        for (std::size_t o = 0; o < OCB; ++o) {
-            const batch wv(w[o * K + k]);
-#pragma GCC unroll 4
-            for (std::size_t v = 0; v < V; ++v) acc[o][v] = xsimd::fma(wv, xv[v], acc[o][v]);
-        }
-    }
+    forward_sums<float, OCB, V>(acc, xr, koff, K, w, bias, [Wp](std::size_t v) { return (v / J) * Wp + (v % J) * W; });
 #pragma GCC unroll 8
     for (std::size_t o = 0; o < OCB; ++o) {
         const __m512 none = _mm512_setzero_ps();
