@@ -39,12 +39,15 @@ void train_step(benchmark::State& s, Net net) {
     const auto x = images(kBatch);
     const auto y = labels(kBatch);
     optim::Optimizer opt(net.parameters(), optim::SGD{}, sched::Constant{.lr = 0.1});
+    double used = 0;  // the threads the loops could use (the dynamic count), summed over the steps
     for (auto _ : s) {
         float loss = backward(nn::cross_entropy(net(x), y));
         opt.step();
         benchmark::DoNotOptimize(loss);
+        used += ctgrad::parallel::active_threads();
     }
     s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kBatch), benchmark::Counter::kIsRate);
+    s.counters["threads"] = used / double(s.iterations());
 }
 void BM_lenet_train_step(benchmark::State& s) { train_step(s, nn::lenet<float>()); }
 
@@ -56,11 +59,14 @@ void infer(benchmark::State& s, Net net) {
     ctgrad::parallel::set_num_threads(int(s.range(0)));
     const auto x = images(kInferBatch);
     net.eval();
+    double used = 0;
     for (auto _ : s) {
         const Tensor<float, 2> logits = eval(net(x));
         benchmark::DoNotOptimize(logits.data());
+        used += ctgrad::parallel::active_threads();
     }
     s.counters["img/s"] = benchmark::Counter(double(s.iterations() * kInferBatch), benchmark::Counter::kIsRate);
+    s.counters["threads"] = used / double(s.iterations());
 }
 void BM_lenet_infer(benchmark::State& s) { infer(s, nn::lenet<float>()); }
 void BM_mlp_infer(benchmark::State& s) { infer(s, nn::dropout_mlp<float>()); }
