@@ -263,8 +263,8 @@ struct WindowChannels {
                 const __m512i oc = _mm512_add_epi32(_mm512_set1_epi32(int(oc0)), iota);
                 const __m512i at = _mm512_mullo_epi32(oc, _mm512_set1_epi32(int(PP)));
                 const __m512 gv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, at, d, 4);
-                const __m512i rel = _mm512_sub_epi32(
-                    _mm512_mask_i32gather_epi32(_mm512_set1_epi32(int(am0)), m, at, am, 4), _mm512_set1_epi32(int(am0)));
+                const __m512i a0 = _mm512_set1_epi32(int(am0));
+                const __m512i rel = _mm512_sub_epi32(_mm512_mask_i32gather_epi32(a0, m, at, am, 4), a0);
                 __m512i place = rel;  // a*OW + b -> a*R + b
                 for (std::size_t t = 1; t < pool; ++t)
                     place = _mm512_mask_sub_epi32(place, _mm512_cmpge_epu32_mask(rel, _mm512_set1_epi32(int(t * OW))),

@@ -91,16 +91,18 @@ BOOST_AUTO_TEST_CASE(first_maximum_wins_ties) {
     BOOST_TEST(a == 4u);
 }
 // NaN propagates as in PyTorch: a window with a NaN gives NaN and the arg-max of its first NaN in
-// row-major order; a later NaN or value never replaces it. Each 2x2 window below (one row pair of 2
-// x 20 values: the float AVX-512 path takes 16 windows per step, and a remainder) holds a pattern of
-// NaNs, infinities and signed zeros; the 3x3 case runs the scalar path.
+// row-major order; a later NaN or value never replaces it. One row of 20 windows (the float AVX-512
+// path takes 16 per step, then a remainder of 4), each holding a pattern of NaNs, infinities and
+// signed zeros in its top-left 2x2 corner; 3x3 windows (the rest -1) run the scalar path.
 template <class T>
 void check_nan_windows(std::size_t k) {
     const T n = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
     const std::vector<std::vector<T>> patterns = {
-        {n, 1, 2, 3}, {1, n, 2, 3}, {1, 2, n, 3}, {1, 2, 3, n}, {n, n, 1, 2},  {1, n, n, 2},
-        {inf, n, 1, 2}, {n, inf, 1, 2}, {-inf, -inf, -inf, -inf}, {-0.0, 0.0, 0.0, -0.0}, {1, 2, inf, n}, {3, 2, 1, 0},
-        {-1, n, -2, n}, {0, 0, 0, n}, {n, n, n, n}, {5, 5, 5, 5}, {2, n, 9, 1}, {-inf, 1, n, inf}, {7, 8, 9, 10}, {n, 0, 0, 0}};
+        {n, 1, 2, 3},   {1, n, 2, 3},     {1, 2, n, 3},     {1, 2, 3, n},  {n, n, 1, 2},
+        {1, n, n, 2},   {inf, n, 1, 2},   {n, inf, 1, 2},   {-inf, -inf, -inf, -inf},
+        {-0.0, 0.0, 0.0, -0.0},           {1, 2, inf, n},   {3, 2, 1, 0},  {-1, n, -2, n},
+        {0, 0, 0, n},   {n, n, n, n},     {5, 5, 5, 5},     {2, n, 9, 1},  {-inf, 1, n, inf},
+        {7, 8, 9, 10},  {n, 0, 0, 0}};
     const std::size_t W = k * patterns.size(), H = k;
     std::vector<T> x(H * W, T(-1));
     for (std::size_t p = 0; p < patterns.size(); ++p)  // the pattern on the window's 2x2 corner
@@ -117,7 +119,8 @@ void check_nan_windows(std::size_t k) {
                 const std::size_t i = kh * W + p * k + kw;
                 if (x[i] > x[arg] || (std::isnan(x[i]) && !std::isnan(x[arg]))) arg = i;
             }
-        const bool same = std::isnan(x[arg]) ? std::isnan(y[p]) : y[p] == x[arg] && !std::signbit(y[p]) == !std::signbit(x[arg]);
+        const bool same = std::isnan(x[arg]) ? std::isnan(y[p])
+                                             : y[p] == x[arg] && std::signbit(y[p]) == std::signbit(x[arg]);
         bad += !same || a[p] != arg;
     }
     BOOST_TEST(bad == 0u, "window size " << k);
