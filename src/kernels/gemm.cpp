@@ -132,9 +132,10 @@ void gemm_serial(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, 
 // and group of NR panels), then each of `chunks` chunks of rows packs its rows of A per KC block and
 // sweeps all of B's columns (NC at a time). Splitting the rows with a private B per thread would
 // pack B once per chunk; sharing it is what lets 2 threads gain on the MLP's products.
-// The micro-tiles of rows are dealt out evenly, the chunks with one tile more first: chunks of 4
-// tiles and a remainder left the MLP's 256 rows as five chunks of 48 and one of 16, and one of 2
-// threads did 144 of them, 12.5% more than half; 4, 4, 4, 4, 3 and 3 tiles leave it 132.
+// The micro-tiles of rows are dealt out evenly (chunks <= tiles), the chunks with one tile more
+// first: chunks of 4 tiles and a remainder left the MLP's 256 rows as five chunks of 48 and one of
+// 16, and the thread that took three full chunks did 144 rows, 12.5% more than half; 4, 4, 4, 4, 3
+// and 3 tiles leave it 132.
 template <class T>
 void gemm_rows(bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, T alpha, const T* A, std::size_t lda,
                const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc, std::size_t chunks) {
