@@ -49,8 +49,7 @@ struct Max2x2 {
 };
 inline Max2x2 max_2x2_rows(__m512 a0, __m512 a1, __m512 b0, __m512 b1, int base, int Wd) {
     const __m512i kEven = even_lanes(), kOdd = odd_lanes();
-    const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(base),
-                                        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+    const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(base), kEven);  // window j's top-left: base + 2j
     Max2x2 r{_mm512_permutex2var_ps(a0, kEven, a1), at};
     const __m512 cand[3] = {_mm512_permutex2var_ps(a0, kOdd, a1), _mm512_permutex2var_ps(b0, kEven, b1),
                             _mm512_permutex2var_ps(b0, kOdd, b1)};
@@ -90,7 +89,7 @@ inline void backward_2x2(const Pool2dShape& s, const float* dyp, const std::uint
                          const float* relu_y, std::size_t ld) {
     const std::size_t H = s.in_h, Wd = s.in_w, OH = s.out_h(), OW = s.out_w();
     const __m512i kLo = interleave_lo(), kHi = interleave_hi();
-    const __m512i step2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i step2 = even_lanes();  // window j's top-left column: 2j
     for (std::size_t oh = 0; oh < OH; ++oh) {
         float* r0 = dxp + 2 * oh * ld;
         float* r1 = r0 + ld;
